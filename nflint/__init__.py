@@ -1,0 +1,3 @@
+"""nflint: a static linter for Linux netfilter state."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from nflint.cli import main
+
+main()

@@ -1,0 +1,62 @@
+"""Frontends: one module per input format, each turning text into a `Contribution`.
+
+A frontend is a function `parse(text, source, *, line_offset=0, hint=None) -> Contribution`:
+`source` names the input for spans, `line_offset` is added to every line number (a section that
+starts further down a pasted text), `hint` carries what a shell prompt said (e.g.
+{"table": "nat", "family": "ip6", "backend": "iptables-legacy"}). Frontends never raise on bad
+input: they report `NF001 syntax-error` problems and keep going.
+
+Formats register here by name; `detect()` guesses a format from content.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable, Protocol
+
+from ..host import Contribution
+
+
+class Frontend(Protocol):
+    def __call__(self, text: str, source: str, *, line_offset: int = 0,
+                 hint: dict | None = None) -> Contribution: ...
+
+
+# format name -> "module:function", imported on first use to keep start-up fast.
+FORMATS: dict[str, str] = {
+    "iptables-save": "nflint.frontends.iptables_save:parse",
+    "nft-json": "nflint.frontends.nft_json:parse",
+    "nft-text": "nflint.frontends.nft_text:parse",
+}
+
+
+def get(fmt: str) -> Frontend:
+    target = FORMATS[fmt]
+    module, _, func = target.partition(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def register(fmt: str, target: str) -> None:
+    FORMATS[fmt] = target
+
+
+def detect(text: str) -> str | None:
+    """A format name for a whole input, from its first meaningful lines (no prompts)."""
+    for line in text.splitlines()[:200]:
+        s = line.strip()
+        if not s:
+            continue
+        if s.startswith("{") or s.startswith("["):
+            return "nft-json" if '"nftables"' in text[:4096] else None
+        if s.startswith("*") or s.startswith(":") or s.startswith("-A ") or s.startswith("COMMIT"):
+            return "iptables-save"
+        if s.startswith("table ") or s.startswith("flush ruleset") or s.startswith("define "):
+            return "nft-text"
+        if s.startswith("#"):
+            if "iptables" in s and ("save" in s or "Generated" in s):
+                return "iptables-save"
+            continue
+        return None
+    return None
+
+
+Parser = Callable[..., Contribution]

@@ -1,0 +1,165 @@
+"""The host model: one machine's whole netfilter and network state, whatever the input format.
+
+Frontends return a `Contribution`; `HostBuilder` merges contributions (several files, several
+sections of one paste) into one frozen `Host`. Rules and the engine only ever see a `Host`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .diagnostics import Diagnostic
+from .netstate import DockerNetwork, Evidence, Interface, Route
+from .ruleset import Ruleset, Table
+from .sysctls import SysctlValue, Sysctls
+
+# How much of a table an input shows: a fuller view of the same table replaces a lesser one.
+FIDELITY = {"iptables-save": 3, "nft-json": 2, "nft-text": 2, "iptables-list": 1}
+
+
+@dataclass
+class Contribution:
+    """What one frontend read from one input or section."""
+
+    tables: list[Table] = field(default_factory=list)
+    fidelity: str = "iptables-save"
+    headers: list[str] = field(default_factory=list)
+    sysctls: list[SysctlValue] = field(default_factory=list)
+    interfaces: list[Interface] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    docker_networks: list[DockerNetwork] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = []
+        if self.tables:
+            rules = sum(len(c.rules) for t in self.tables for c in t.chains)
+            parts.append(f"{len(self.tables)} tables, {rules} rules")
+        for name, items in (("sysctls", self.sysctls), ("interfaces", self.interfaces),
+                            ("routes", self.routes), ("docker networks", self.docker_networks),
+                            ("evidence lines", self.evidence)):
+            if items:
+                parts.append(f"{len(items)} {name}")
+        if self.problems:
+            parts.append(f"{len(self.problems)} problems")
+        return ", ".join(parts) or "nothing"
+
+
+@dataclass(frozen=True)
+class Host:
+    rulesets: tuple[Ruleset, ...] = ()
+    sysctls: Sysctls = Sysctls()
+    interfaces: tuple[Interface, ...] = ()
+    routes: tuple[Route, ...] = ()
+    docker_networks: tuple[DockerNetwork, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    assumptions: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        return tuple(t for rs in self.rulesets for t in rs.tables)
+
+    def ruleset(self, backend: str) -> Ruleset | None:
+        for rs in self.rulesets:
+            if rs.backend == backend:
+                return rs
+        return None
+
+    @cached_property
+    def interface_map(self) -> dict[str, Interface]:
+        return {i.name: i for i in self.interfaces}
+
+    def interface(self, name: str) -> Interface | None:
+        return self.interface_map.get(name)
+
+    @property
+    def bridges(self) -> tuple[Interface, ...]:
+        return tuple(i for i in self.interfaces if i.kind == "bridge")
+
+    def ports_of(self, bridge: str) -> tuple[Interface, ...]:
+        return tuple(i for i in self.interfaces if i.master == bridge)
+
+    @property
+    def has_network_facts(self) -> bool:
+        return bool(self.interfaces or self.sysctls or self.routes)
+
+
+def _merge_interface(old: Interface, new: Interface) -> Interface:
+    """Later inputs fill in what earlier ones lacked; addresses accumulate."""
+    changes = {}
+    for f in dataclasses.fields(Interface):
+        if f.name in ("name", "span", "addresses", "sources", "bridge_options"):
+            continue
+        value = getattr(new, f.name)
+        if value is not None:
+            changes[f.name] = value
+    addrs = list(old.addresses)
+    addrs += [a for a in new.addresses if a not in addrs]
+    opts = dict(old.bridge_options)
+    opts.update(dict(new.bridge_options))
+    sources = old.sources + tuple(s for s in new.sources if s not in old.sources)
+    return dataclasses.replace(old, addresses=tuple(addrs), bridge_options=tuple(opts.items()),
+                               sources=sources, **changes)
+
+
+class HostBuilder:
+    """Accumulates contributions; `build()` freezes them into a Host."""
+
+    def __init__(self) -> None:
+        self._tables: dict[tuple[str, str, str], tuple[int, Table]] = {}
+        self._headers: dict[str, list[str]] = {}
+        self._sysctls: dict[str, SysctlValue] = {}
+        self._interfaces: dict[str, Interface] = {}
+        self._routes: list[Route] = []
+        self._docker: dict[str, DockerNetwork] = {}
+        self._evidence: list[Evidence] = []
+        self._assumptions: list[str] = []
+        self._sources: list[str] = []
+        self.problems: list[Diagnostic] = []
+
+    def add_source(self, name: str) -> None:
+        if name not in self._sources:
+            self._sources.append(name)
+
+    def add(self, c: Contribution) -> None:
+        rank = FIDELITY.get(c.fidelity, 0)
+        for t in c.tables:
+            key = (t.backend, t.family, t.name)
+            if key in self._tables and self._tables[key][0] > rank:
+                continue
+            self._tables[key] = (rank, t)
+        for t in c.tables:
+            hdrs = self._headers.setdefault(t.backend, [])
+            hdrs.extend(h for h in c.headers if h not in hdrs)
+        for s in c.sysctls:
+            self._sysctls[s.key] = s
+        for i in c.interfaces:
+            old = self._interfaces.get(i.name)
+            self._interfaces[i.name] = i if old is None else _merge_interface(old, i)
+        self._routes.extend(c.routes)
+        for d in c.docker_networks:
+            self._docker[d.name] = d
+        self._evidence.extend(c.evidence)
+        self._assumptions.extend(a for a in c.assumptions if a not in self._assumptions)
+        self.problems.extend(c.problems)
+
+    def build(self) -> Host:
+        by_backend: dict[str, list[Table]] = {}
+        for _, t in self._tables.values():
+            by_backend.setdefault(t.backend, []).append(t)
+        rulesets = tuple(Ruleset(b, tuple(ts), tuple(self._headers.get(b, ())))
+                         for b, ts in by_backend.items())
+        return Host(
+            rulesets=rulesets,
+            sysctls=Sysctls(tuple(self._sysctls.values())),
+            interfaces=tuple(self._interfaces.values()),
+            routes=tuple(self._routes),
+            docker_networks=tuple(self._docker.values()),
+            evidence=tuple(self._evidence),
+            assumptions=tuple(self._assumptions),
+            sources=tuple(self._sources),
+        )
