@@ -1,12 +1,21 @@
-"""The nflint command line (click)."""
+"""The nflint command line (click). Each command lives in its own module; this one only holds
+the group and registers them."""
 from __future__ import annotations
 
 import click
 
+from .. import __version__
 
-@click.group()
-@click.version_option(package_name="nflint")
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nflint")
 def main() -> None:
     """nflint: explain why a Linux host's firewall breaks its network."""
 
 
+from .check import check as _check  # noqa: E402
+from .docs import explain as _explain, rules as _rules  # noqa: E402
+from .parse import parse as _parse  # noqa: E402
+
+for _cmd in (_check, _rules, _explain, _parse):
+    main.add_command(_cmd)

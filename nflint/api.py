@@ -1,0 +1,130 @@
+"""The programmatic entry point: inputs in, diagnostics out. The CLI, tests and editor
+integrations all go through here, so the pipeline exists once."""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .diagnostics import Diagnostic, Severity
+from .host import Host
+from .lintrule import LintRule
+from .registry import Registry, default as default_registry
+from .span import Span
+
+
+@dataclass
+class Selection:
+    """Which rules run and how: codes, code prefixes or names; per-rule severity and options."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, dict] = field(default_factory=dict)
+
+    @staticmethod
+    def _hits(cls: type[LintRule], patterns: Iterable[str]) -> bool:
+        for p in patterns:
+            p = p.strip()
+            if p.upper() == "ALL" or cls.code.startswith(p.upper()) or p.lower() == cls.name:
+                return True
+        return False
+
+    def enabled(self, cls: type[LintRule]) -> bool:
+        if self.select and not self._hits(cls, self.select):
+            return False
+        return not self._hits(cls, self.ignore)
+
+    def enabled_code(self, code: str, name: str) -> bool:
+        """For diagnostics that no rule class emits (NF001 from frontends, NF004 ...)."""
+        probe = type("Probe", (), {"code": code, "name": name})
+        return self.enabled(probe)  # type: ignore[arg-type]
+
+    def severity_for(self, code: str, name: str, default: Severity) -> Severity:
+        for key in (code, name):
+            if key in self.severity:
+                return Severity.parse(self.severity[key])
+        return default
+
+
+@dataclass
+class HostReport:
+    """One host's result: the model, its diagnostics, and the sections it was read from."""
+
+    label: str
+    host: Host
+    diagnostics: list[Diagnostic]
+    sections: list = field(default_factory=list)
+
+
+def _crash(cls: type[LintRule], exc: BaseException) -> Diagnostic:
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    at = f" at {where.filename}:{where.lineno}" if where else ""
+    return Diagnostic(code="NF005", name="rule-crashed", severity=Severity.WARNING,
+                      message=f"rule {cls.code} {cls.name} failed ({type(exc).__name__}: {exc}"
+                              f"{at}); its findings are missing, please report this",
+                      span=Span(f"<rule {cls.code}>"), key=(cls.code, type(exc).__name__))
+
+
+def run_rules(host: Host, selection: Selection | None = None,
+              registry: Registry | None = None) -> list[Diagnostic]:
+    """Every enabled rule over one host. A crashing rule is reported, never fatal."""
+    selection = selection or Selection()
+    registry = registry or default_registry()
+    out: list[Diagnostic] = list(registry.problems)
+    for cls in registry.sorted():
+        if not selection.enabled(cls):
+            continue
+        rule = cls(selection.settings.get(cls.name) or selection.settings.get(cls.code))
+        try:
+            found = list(rule.check(host))
+        except Exception as exc:  # one rule's bug must not hide the others' findings
+            out.append(_crash(cls, exc))
+            continue
+        sev = selection.severity_for(cls.code, cls.name, cls.severity)
+        out.extend(d if d.severity == sev else _with_severity(d, sev) for d in found)
+    return out
+
+
+def _with_severity(d: Diagnostic, sev: Severity) -> Diagnostic:
+    from dataclasses import replace
+    return replace(d, severity=sev)
+
+
+def finalize(diagnostics: list[Diagnostic], selection: Selection) -> list[Diagnostic]:
+    """Selection for non-rule diagnostics, severity overrides, stable order, no duplicates."""
+    seen = set()
+    out = []
+    for d in diagnostics:
+        if not selection.enabled_code(d.code, d.name):
+            continue
+        sev = selection.severity_for(d.code, d.name, d.severity)
+        if sev != d.severity:
+            d = _with_severity(d, sev)
+        ident = (d.code, d.span, d.message)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        out.append(d)
+    out.sort(key=Diagnostic.sort_key)
+    return out
+
+
+def check_host(host: Host, problems: Iterable[Diagnostic] = (), *,
+               selection: Selection | None = None, registry: Registry | None = None,
+               label: str = "host", sections: list | None = None) -> HostReport:
+    selection = selection or Selection()
+    diags = list(problems) + run_rules(host, selection, registry)
+    return HostReport(label, host, finalize(diags, selection), sections or [])
+
+
+def check_paths(paths: list[str], *, host_per_file: bool = False,
+                selection: Selection | None = None, registry: Registry | None = None,
+                stdin_text: str | None = None, stdin_name: str = "<stdin>") -> list[HostReport]:
+    """Read inputs (files, directories, '-' for stdin), build host(s), run the rules."""
+    from . import inputs
+
+    groups = inputs.load_hosts(paths, host_per_file=host_per_file, stdin_text=stdin_text,
+                               stdin_name=stdin_name)
+    return [check_host(g.host, g.problems, selection=selection, registry=registry,
+                       label=g.label, sections=g.sections) for g in groups]

@@ -1,0 +1,32 @@
+"""`nflint rules` and `nflint explain`: the rule catalogue from the rules' own docstrings."""
+from __future__ import annotations
+
+import sys
+
+import click
+from tabulate import tabulate
+
+from ..registry import default as default_registry
+
+
+@click.command()
+def rules():
+    """List every rule: code, name, default severity, summary."""
+    reg = default_registry()
+    rows = [(c.code, c.name, str(c.severity), c.summary()) for c in reg.sorted()]
+    click.echo(tabulate(rows, headers=["code", "name", "severity", "summary"]))
+    for p in reg.problems:
+        click.echo(f"warning: {p.message}", err=True)
+
+
+@click.command()
+@click.argument("rule")
+def explain(rule):
+    """Print a rule's documentation (RULE is a code like NF101 or a name)."""
+    cls = default_registry().find(rule)
+    if cls is None:
+        click.echo(f"nflint: no rule {rule!r}; `nflint rules` lists them", err=True)
+        sys.exit(2)
+    click.echo(f"{cls.code} {cls.name} (default severity: {cls.severity})\n")
+    click.echo(cls.docs())
+    click.echo(f"\nDocs: {cls.help_uri()}")

@@ -1,0 +1,196 @@
+"""Structural rules: chains and rule order, independent of any packet."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from nflint.containment import rule_covers
+from nflint.diagnostics import Fix, Related, Severity
+from nflint.fixes import delete_rule, iptables_binary
+from nflint.lintrule import LintRule
+from nflint.matches import AddressMatch, CommentMatch, PortMatch
+from nflint.statements import NatAction, Verdict
+
+
+class UndefinedJumpTarget(LintRule):
+    """A jump or goto names a chain that does not exist in its table.
+
+    What it does:
+        Finds `-j CHAIN` / `-g CHAIN` (nft `jump`/`goto`) whose target chain is not defined in
+        the same table.
+
+    Why it matters:
+        `iptables-restore` and `nft -f` refuse the whole ruleset ("Couldn't load target",
+        "Could not process rule: No such file or directory"), so nothing of the file is applied.
+        In a paste it usually means the dump is truncated or a tool's chains were flushed.
+
+    Example:
+        ```
+        *filter
+        :FORWARD DROP [0:0]
+        -A FORWARD -j DOCKER-USER
+        COMMIT
+        ```
+
+    Use instead:
+        ```
+        *filter
+        :FORWARD DROP [0:0]
+        :DOCKER-USER - [0:0]
+        -A FORWARD -j DOCKER-USER
+        COMMIT
+        ```
+
+    Fix:
+        Create the chain (`iptables -N CHAIN`, `nft add chain FAMILY TABLE CHAIN`) or correct
+        the target name. If a firewall reload wiped a runtime's chains, restart that runtime.
+
+    References:
+        - iptables(8), TARGETS; nft(8), VERDICT STATEMENT
+        - moby/moby#35043 (firewall-cmd --reload removes DOCKER-USER)
+    """
+
+    code = "NF201"
+    name = "undefined-jump-target"
+    severity = Severity.ERROR
+
+    def check(self, host):
+        for table in host.tables:
+            for chain in table.chains:
+                for rule in chain.rules:
+                    for target in rule.jump_targets:
+                        if table.chain(target) is not None:
+                            continue
+                        if table.backend == "nft":
+                            cmd = f"nft add chain {table.family} {table.name} {target}"
+                        else:
+                            cmd = f"{iptables_binary(table)} -t {table.name} -N {target}"
+                        yield self.diagnostic(
+                            f"{table.family} {table.name} chain {chain.name} jumps to "
+                            f"{target}, which does not exist in that table",
+                            rule.span, fix=Fix("create the missing chain", (cmd,)),
+                            key=(table.backend, table.family, table.name, chain.name, rule.raw))
+
+
+def _terminal(rule) -> str | None:
+    v = rule.verdict
+    if isinstance(v, Verdict) and v.kind in ("accept", "drop", "reject", "return", "goto"):
+        return v.kind if v.kind != "goto" else f"goto {v.target}"
+    if isinstance(v, NatAction):
+        return v.kind
+    return None
+
+
+def _index_keys(matches):
+    """Keys under which an earlier terminal rule is filed: one plain address or one port."""
+    for m in matches:
+        if isinstance(m, AddressMatch) and not m.negated and len(m.networks) == 1:
+            return ("addr", m.field, m.networks[0])
+    for m in matches:
+        if (isinstance(m, PortMatch) and not m.negated and len(m.ranges) == 1
+                and m.ranges[0][0] == m.ranges[0][1]):
+            return ("port", m.field, m.protocol, m.ranges[0][0])
+    return None
+
+
+def _lookup_keys(matches):
+    """Every index key an earlier rule covering these matches could have been filed under."""
+    for m in matches:
+        if isinstance(m, AddressMatch) and not m.negated and len(m.networks) == 1:
+            net = m.networks[0]
+            yield ("addr", m.field, net)
+            for plen in range(net.prefixlen - 1, -1, -1):
+                yield ("addr", m.field, net.supernet(new_prefix=plen))
+        if (isinstance(m, PortMatch) and not m.negated and len(m.ranges) == 1
+                and m.ranges[0][0] == m.ranges[0][1]):
+            yield ("port", m.field, m.protocol, m.ranges[0][0])
+
+
+def _shape(matches) -> frozenset:
+    return frozenset((type(m).__name__, getattr(m, "field", getattr(m, "direction", "")))
+                     for m in matches if not isinstance(m, CommentMatch))
+
+
+class UnreachableRule(LintRule):
+    """A rule that can never match, because an earlier rule in its chain ends every packet it
+    would see.
+
+    What it does:
+        For each rule, looks for an earlier rule in the same chain with a terminal verdict
+        (accept, drop, reject, return, goto, NAT) whose matches cover all of this rule's packets:
+        address prefixes that contain this rule's, port ranges that contain its ports, the same
+        protocol, interface patterns that include its interfaces, conntrack states that include
+        its states.
+
+    Why it matters:
+        The later rule is dead: its author meant something to happen to those packets, and it
+        never does. A dead ACCEPT hides an outage; a dead DROP hides an exposure.
+
+    Example:
+        ```
+        -A INPUT -s 192.0.2.0/24 -j ACCEPT
+        -A INPUT -s 192.0.2.7/32 -j DROP
+        ```
+
+    Use instead:
+        ```
+        -A INPUT -s 192.0.2.7/32 -j DROP
+        -A INPUT -s 192.0.2.0/24 -j ACCEPT
+        ```
+
+    Fix:
+        Move the narrower rule above the broader one, or delete it if it is obsolete.
+        Matches that depend on runtime state (limit, recent, statistic) never shadow.
+
+    References:
+        - iptables(8): rules are evaluated in order; the first terminal target ends the chain
+        - Batfish filterLineReachability; c0m4r/iptables-analyzer shadowed-rule check
+    """
+
+    code = "NF202"
+    name = "unreachable-rule"
+    severity = Severity.WARNING
+
+    def check(self, host):
+        for table in host.tables:
+            for chain in table.chains:
+                yield from self._check_chain(table, chain)
+
+    def _check_chain(self, table, chain):
+        # Earlier terminal rules, filed by shape (the kinds of match they use: only a subset
+        # shape can cover) and, when they have one, by a plain address or port, so that
+        # kube-proxy-sized chains are checked in near-linear time.
+        unkeyed: dict[frozenset, list] = defaultdict(list)
+        keyed: dict[tuple, list] = defaultdict(list)
+        for rule in chain.rules:
+            shape = _shape(rule.matches)
+            for earlier in self._candidates(rule, shape, unkeyed, keyed):
+                if rule_covers(earlier.matches, rule.matches):
+                    yield self._report(table, chain, rule, earlier)
+                    break
+            if _terminal(rule) is None:
+                continue
+            key = _index_keys(rule.matches)
+            if key is None:
+                unkeyed[shape].append(rule)
+            else:
+                keyed[key].append(rule)
+
+    @staticmethod
+    def _candidates(rule, shape, unkeyed, keyed):
+        for earlier_shape, rules in unkeyed.items():
+            if earlier_shape <= shape:
+                yield from rules
+        if keyed:
+            for key in _lookup_keys(rule.matches):
+                yield from keyed.get(key, ())
+
+    def _report(self, table, chain, rule, earlier):
+        return self.diagnostic(
+            f"this rule can never match: the earlier rule at line {earlier.span.line} of "
+            f"{table.family} {table.name} {chain.name} already ends every packet it would see "
+            f"({_terminal(earlier)})",
+            rule.span,
+            related=(Related(earlier.span, f"covers it: {earlier.raw or 'earlier rule'}"),),
+            fix=Fix("move this rule above the one that covers it, or delete it",
+                    (delete_rule(table, chain.name, rule),)),
+            key=(table.backend, table.family, table.name, chain.name, rule.raw))
