@@ -1,0 +1,64 @@
+"""Rules load through entry points; broken plugins and crashing rules become diagnostics."""
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from nflint import api, registry
+from nflint.diagnostics import Severity
+from nflint.host import Host
+from nflint.lintrule import LintRule, RuleDefinitionError
+
+
+def test_builtin_rules_come_from_entry_points():
+    reg = registry.load()
+    assert not reg.problems, [p.message for p in reg.problems]
+    assert {"NF002", "NF201", "NF202"} <= set(reg.rules)
+    for cls in reg.rules.values():
+        assert cls.summary(), cls
+        assert reg.find(cls.name) is cls and reg.find(cls.code.lower()) is cls
+
+
+def test_broken_plugin_is_reported_not_fatal(monkeypatch):
+    good = EntryPoint("NF201", "nflint.rules.structure:UndefinedJumpTarget", registry.GROUP)
+    missing = EntryPoint("NF999", "nflint_no_such_module:Rule", registry.GROUP)
+    not_a_rule = EntryPoint("NF998", "os.path:join", registry.GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: [good, missing, not_a_rule])
+    reg = registry.load()
+    assert set(reg.rules) == {"NF201"}
+    assert [p.code for p in reg.problems] == ["NF004", "NF004"]
+    assert "nflint_no_such_module" in reg.problems[0].message
+
+
+def test_rule_contract_is_enforced_at_definition():
+    with pytest.raises(RuleDefinitionError, match="kebab"):
+        class BadName(LintRule):  # noqa: F841
+            """x\n\nWhat it does: Why it matters: Example: Fix: References:"""
+            code, name = "NF900", "Bad_Name"
+    with pytest.raises(RuleDefinitionError, match="References"):
+        class NoRefs(LintRule):  # noqa: F841
+            """x\n\nWhat it does: Why it matters: Example: Fix:"""
+            code, name = "NF901", "no-refs"
+
+
+def test_crashing_rule_is_reported_and_others_still_run():
+    class Boom(LintRule):
+        """Always crashes.\n\nWhat it does: Why it matters: Example: Fix: References:"""
+        code, name, severity = "NF990", "boom", Severity.ERROR
+
+        def check(self, host):
+            raise RuntimeError("kaput")
+            yield  # pragma: no cover
+
+    reg = registry.Registry()
+    reg.add(Boom, "test")
+    reg.add(registry.load().rules["NF201"], "test")
+    diags = api.run_rules(Host(), registry=reg)
+    assert [d.code for d in diags] == ["NF005"]
+    assert "kaput" in diags[0].message
+
+
+def test_selection_by_code_prefix_and_name():
+    reg = registry.load()
+    sel = api.Selection(select=("NF2",), ignore=("unreachable-rule",))
+    enabled = {c.code for c in reg.sorted() if sel.enabled(c)}
+    assert enabled == {"NF201"}
