@@ -17,6 +17,7 @@ KERNEL_DEFAULTS: dict[str, str] = {
     "net.ipv4.conf.all.rp_filter": "0",
     "net.ipv4.conf.default.rp_filter": "0",
     "net.ipv4.conf.all.forwarding": "0",
+    "net.ipv4.conf.default.forwarding": "0",
     "net.ipv4.conf.all.route_localnet": "0",
     "net.ipv6.conf.all.forwarding": "0",
     "net.bridge.bridge-nf-call-iptables": "1",
@@ -87,3 +88,17 @@ class Sysctls:
             "net.ipv4.conf.default.rp_filter")
         used = [v for v in (all_v, if_v) if v is not None]
         return max((v.as_int or 0) for v in used), used
+
+    def forwarding(self, ifname: str, family: int = 4) -> tuple[int, list[SysctlValue]]:
+        """Effective forwarding of an interface: the per-link value decides (ip-sysctl.rst).
+        Writing conf.all (or ip_forward) copies to every link, so without a per-link value the
+        all value stands; without either, ip_forward (IPv4) or the kernel default."""
+        net = "ipv4" if family == 4 else "ipv6"
+        v = (self.given.get(f"net.{net}.conf.{ifname}.forwarding")
+             or self.given.get(f"net.{net}.conf.all.forwarding"))
+        if v is None and family == 4:
+            v = self.given.get("net.ipv4.ip_forward")
+        if v is None:
+            v = self.get(f"net.{net}.conf.all.forwarding")
+        assert v is not None  # conf.all.forwarding has a kernel default
+        return v.as_int or 0, [v]

@@ -26,6 +26,18 @@ FORMATS: dict[str, str] = {
     "iptables-save": "nflint.frontends.iptables_save:parse",
     "nft-json": "nflint.frontends.nft_json:parse",
     "nft-text": "nflint.frontends.nft_text:parse",
+    "sysctl": "nflint.frontends.sysctl:parse",
+    "ip-addr": "nflint.frontends.iproute:parse_addr",
+    "ip-link": "nflint.frontends.iproute:parse_link",
+    "ip-route": "nflint.frontends.iproute:parse_route",
+    "ip-json": "nflint.frontends.iproute:parse_json",
+    "bridge-link": "nflint.frontends.iproute:parse_bridge_link",
+    "brctl": "nflint.frontends.iproute:parse_brctl",
+    "docker-inspect": "nflint.frontends.docker:parse_inspect",
+    "docker-create": "nflint.frontends.docker:parse_create",
+    "netplan": "nflint.frontends.netplan:parse",
+    "conntrack": "nflint.frontends.evidence:parse_conntrack",
+    "kernel-log": "nflint.frontends.evidence:parse_kernel_log",
 }
 
 
