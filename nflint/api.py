@@ -2,15 +2,20 @@
 integrations all go through here, so the pipeline exists once."""
 from __future__ import annotations
 
+import os
 import traceback
 from dataclasses import dataclass, field
-from typing import Iterable
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Iterable, Mapping
 
 from .diagnostics import Diagnostic, Severity
 from .host import Host
 from .lintrule import LintRule
 from .registry import Registry, default as default_registry
 from .span import Span
+from . import suppressions as _suppressions
+from .suppressions import Suppressed
 
 
 @dataclass
@@ -21,6 +26,10 @@ class Selection:
     ignore: tuple[str, ...] = ()
     severity: dict[str, str] = field(default_factory=dict)
     settings: dict[str, dict] = field(default_factory=dict)
+    # (glob, codes-or-names): globs are relative to `root` (the config file's directory).
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    root: str | None = None
+    inline_suppressions: bool = True
 
     @staticmethod
     def _hits(cls: type[LintRule], patterns: Iterable[str]) -> bool:
@@ -40,6 +49,21 @@ class Selection:
         probe = type("Probe", (), {"code": code, "name": name})
         return self.enabled(probe)  # type: ignore[arg-type]
 
+    def enabled_token(self, token: str, registry: Registry) -> bool:
+        """Whether the rule a code, prefix or name refers to runs under this selection."""
+        cls = registry.find(token)
+        if cls is not None:
+            return self.enabled(cls)
+        return self.enabled_code(token.upper(), token.lower())
+
+    def ignored_in_file(self, d: Diagnostic) -> bool:
+        if not self.per_file_ignores:
+            return False
+        names = _path_forms(d.span.source, self.root)
+        return any(self._hits(_probe(d), codes)
+                   for pattern, codes in self.per_file_ignores
+                   if any(fnmatch(n, pattern) for n in names))
+
     def severity_for(self, code: str, name: str, default: Severity) -> Severity:
         for key in (code, name):
             if key in self.severity:
@@ -47,14 +71,33 @@ class Selection:
         return default
 
 
+def _probe(d: Diagnostic) -> type:
+    return type("Probe", (), {"code": d.code, "name": d.name})
+
+
+def _path_forms(source: str, root: str | None) -> set[str]:
+    """A source as a glob may name it: as given, relative to the config root, bare file name."""
+    forms = {source.replace(os.sep, "/"), Path(source).name}
+    if root:
+        try:
+            forms.add(Path(source).resolve().relative_to(Path(root).resolve()).as_posix())
+        except (ValueError, OSError):
+            pass
+    return forms
+
+
 @dataclass
 class HostReport:
-    """One host's result: the model, its diagnostics, and the sections it was read from."""
+    """One host's result: the model, its diagnostics, and the sections it was read from.
+
+    `suppressed` keeps what inline directives or the baseline silenced, so machine formats
+    (SARIF suppressions, JSON counts) can account for it."""
 
     label: str
     host: Host
     diagnostics: list[Diagnostic]
     sections: list = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
 
 
 def _crash(cls: type[LintRule], exc: BaseException) -> Diagnostic:
@@ -96,7 +139,7 @@ def finalize(diagnostics: list[Diagnostic], selection: Selection) -> list[Diagno
     seen = set()
     out = []
     for d in diagnostics:
-        if not selection.enabled_code(d.code, d.name):
+        if not selection.enabled_code(d.code, d.name) or selection.ignored_in_file(d):
             continue
         sev = selection.severity_for(d.code, d.name, d.severity)
         if sev != d.severity:
@@ -112,10 +155,28 @@ def finalize(diagnostics: list[Diagnostic], selection: Selection) -> list[Diagno
 
 def check_host(host: Host, problems: Iterable[Diagnostic] = (), *,
                selection: Selection | None = None, registry: Registry | None = None,
-               label: str = "host", sections: list | None = None) -> HostReport:
+               label: str = "host", sections: list | None = None,
+               texts: Mapping[str, str] | None = None) -> HostReport:
+    """Rules, then inline suppressions, then selection and severity for one host.
+
+    `texts` maps source names to the raw text read, for `# nflint: ignore-file` directives.
+    """
     selection = selection or Selection()
+    registry = registry or default_registry()
     diags = list(problems) + run_rules(host, selection, registry)
-    return HostReport(label, host, finalize(diags, selection), sections or [])
+    suppressed: list[Suppressed] = []
+    if selection.inline_suppressions:
+        def known(token: str) -> bool:
+            return registry.find(token) is not None
+
+        found = _suppressions.collect(host, texts, known)
+        if found:
+            outcome = _suppressions.apply(
+                diags, found, is_known=known,
+                is_enabled=lambda t: selection.enabled_token(t, registry))
+            diags = outcome.kept + outcome.audit
+            suppressed = outcome.suppressed
+    return HostReport(label, host, finalize(diags, selection), sections or [], suppressed)
 
 
 def check_paths(paths: list[str], *, host_per_file: bool = False,
@@ -127,4 +188,5 @@ def check_paths(paths: list[str], *, host_per_file: bool = False,
     groups = inputs.load_hosts(paths, host_per_file=host_per_file, stdin_text=stdin_text,
                                stdin_name=stdin_name)
     return [check_host(g.host, g.problems, selection=selection, registry=registry,
-                       label=g.label, sections=g.sections) for g in groups]
+                       label=g.label, sections=g.sections, texts=getattr(g, "texts", None))
+            for g in groups]

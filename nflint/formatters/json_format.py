@@ -31,10 +31,14 @@ class JsonFormatter(Formatter):
                     "assumptions": list(r.host.assumptions),
                     "sections": [_section_json(s) for s in r.sections],
                     "diagnostics": [d.to_json() for d in r.diagnostics],
+                    "suppressed": [{**s.diagnostic.to_json(), "suppression": {
+                        "kind": s.kind, "justification": s.justification}}
+                        for s in r.suppressed],
                 }
                 for r in reports
             ],
-            "summary": {str(s): sum(1 for d in diags if d.severity == s)
-                        for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)},
+            "summary": {**{str(s): sum(1 for d in diags if d.severity == s)
+                           for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)},
+                        "suppressed": sum(len(r.suppressed) for r in reports)},
         }
         return json.dumps(doc, indent=2, sort_keys=False) + "\n"

@@ -45,6 +45,14 @@ def _location_of(span) -> str:
     return f"{span.source}:{span.line}" if span.line else str(span)
 
 
+def _hidden(reports: list[HostReport]) -> str:
+    inline = sum(1 for r in reports for s in r.suppressed if s.kind == "inSource")
+    baseline = sum(1 for r in reports for s in r.suppressed if s.kind == "external")
+    parts = [f"{inline} suppressed inline"] if inline else []
+    parts += [f"{baseline} in the baseline"] if baseline else []
+    return f" ({', '.join(parts)} not shown)" if parts else ""
+
+
 class TextFormatter(Formatter):
     name = "text"
     description = "a readable table, then why and how to fix each finding (default)"
@@ -75,6 +83,8 @@ class TextFormatter(Formatter):
                 out.extend(f"  - {a}" for a in r.host.assumptions)
         diags = all_diagnostics(reports)
         counts = {s: sum(1 for d in diags if d.severity == s) for s in Severity}
+        hidden = _hidden(reports)
         out.append(f"Found {len(diags)} problem(s): {counts[Severity.ERROR]} error(s), "
-                   f"{counts[Severity.WARNING]} warning(s), {counts[Severity.INFO]} info.")
+                   f"{counts[Severity.WARNING]} warning(s), {counts[Severity.INFO]} info"
+                   f"{hidden}.")
         return "\n".join(out).rstrip("\n") + "\n"
