@@ -1,0 +1,457 @@
+"""`nft -j list ruleset` (libnftables JSON) -> tables, chains, rules, sets and stateful objects.
+
+Contract shared with the nft text frontend, which turns its parse into the same JSON-shaped dicts:
+
+    contribution_from_objects(objects, source, spans=None, *, fidelity="nft-json") -> Contribution
+
+`objects` is the list under "nftables" (metainfo, table, chain, rule, set, map, element,
+flowtable, counter, quota, ct helper/timeout/expectation, limit, secmark, synproxy, ... and the
+add/create/insert command wrappers of `nft -j -f` input). `spans[i]` locates objects[i]; without
+spans each object gets Span(source, pointer="/nftables/i"). Every object is validated against
+grammars/nft.schema.json first: an invalid one becomes one NF001 problem carrying its JSON pointer
+and what was expected, and is skipped; the others are mapped. Rules attach to their chain by
+(family, table, chain) in the order given (a chain or table never declared is created). Optional
+keyword `raw_texts[i]` becomes Rule.raw of a rule object (the text frontend passes its line).
+
+`parse(text, source, *, line_offset=0, hint=None)` is the standard frontend entry: it decodes the
+document one top-level object at a time (with the garbage collector paused: a 40 MB dump is
+millions of containers), so each object knows its line and column and is mapped and dropped
+before the next is decoded; malformed JSON is one NF001 at its line and column.
+
+Validation is per object with one precompiled validator, cached per structural shape: the key is
+the object's JSON text with free-text strings and integers blanked (keys and short lower-case
+words, the only values the schema constrains, are kept), so a 100k-rule dump runs the validator
+for a few hundred distinct shapes instead of 100k objects. The schema keeps to enums of such words
+for exactly that reason (tests/test_nft_json.py checks it).
+
+Backends: a table holding `xt` statements, or an ip/ip6 table named like an iptables table whose
+base chains all carry iptables' built-in names, was written by iptables-nft ("iptables-nft");
+every other table is "nft". nft -j drops xt parameters, so a dump with xt statements adds one
+NF003 "xt-compat-rules" warning naming the tables and asking for `iptables-save` output, whose
+view of the same table then wins in the host builder (its fidelity ranks higher).
+"""
+from __future__ import annotations
+
+import gc
+import json
+import re
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .. import grammars
+from ..diagnostics import Diagnostic, Severity
+from ..hooks import IPTABLES_CHAIN_HOOKS, resolve_priority
+from ..host import Contribution
+from ..ruleset import Chain, NamedSet, NftObject, Rule, Table
+from ..span import Span
+from .nft_exprs import StatementMapper, compact, element_text, elements, expr_text
+from .positions import LineIndex, syntax_error
+
+FIDELITY = "nft-json"
+IPTABLES_TABLES = {
+    "filter": frozenset(("INPUT", "FORWARD", "OUTPUT")),
+    "nat": frozenset(("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING")),
+    "mangle": frozenset(("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")),
+    "raw": frozenset(("PREROUTING", "OUTPUT")),
+    "security": frozenset(("INPUT", "FORWARD", "OUTPUT")),
+}
+ADD_COMMANDS = frozenset(("add", "create", "insert", "replace"))
+OBJECT_KINDS = frozenset(("counter", "quota", "ct helper", "ct timeout", "ct expectation",
+                          "limit", "secmark", "synproxy", "tunnel", "flowtable"))
+IDENTITY = frozenset(("family", "table", "name", "handle"))
+_HEAD = re.compile(r'\s*\{\s*"nftables"\s*:\s*\[\s*')
+# Shape key: keep object keys and short lower-case words (what the schema's enums constrain);
+# blank other strings (group 1 is then empty) and integers.
+_SHAPE_STRINGS = re.compile(
+    r'("(?:[a-z][a-z0-9_ -]{0,31}|[=!<>&|^]{1,2})"|"(?:[^"\\]|\\.)*"\s*:)|"(?:[^"\\]|\\.)*"')
+_SHAPE_NUMBERS = re.compile(r'(?<![\w.])-?\d+(?![\w.])')
+EXPECTED_DOC = 'expected a JSON object {"nftables": [...]} as printed by `nft -j list ruleset`'
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(grammars.read("nft.schema.json"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/object"})
+
+
+def shape_key(text: str) -> str:
+    """An object's JSON text with everything the schema does not constrain blanked out."""
+    return _SHAPE_NUMBERS.sub("0", _SHAPE_STRINGS.sub(r"\1", text))
+
+
+@contextmanager
+def _gc_paused():
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _pointer(path: Sequence) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _describe(error) -> str:
+    """What the schema expected, in words (jsonschema's own message, trimmed)."""
+    msg = error.message
+    if len(msg) > 200:
+        msg = msg[:200] + "..."
+    if error.validator in ("anyOf", "oneOf"):
+        msg = f"{msg}: not a valid {error.schema.get('description', 'value')}"
+    return msg
+
+
+@dataclass
+class _TableAcc:
+    family: str
+    name: str
+    span: Span
+    handle: int | None = None
+    flags: tuple[str, ...] = ()
+    chains: dict[str, dict] = field(default_factory=dict)
+    sets: list[NamedSet] = field(default_factory=list)
+    set_index: dict[str, int] = field(default_factory=dict)
+    objects: list[NftObject] = field(default_factory=list)
+    xt_rules: int = 0
+    first_xt: Span | None = None
+
+
+class _Builder:
+    """Accumulates objects in order; `finish()` freezes the tables."""
+
+    def __init__(self, source: str, fidelity: str) -> None:
+        self.source = source
+        self.fidelity = fidelity
+        self.tables: dict[tuple[str, str], _TableAcc] = {}
+        self.problems: list[Diagnostic] = []
+        self.headers: list[str] = []
+        self.mapper = StatementMapper()
+        self.shapes: dict[str, str | None] = {}
+
+    # -- validation ----------------------------------------------------------------------------
+
+    def validate(self, obj: object, span: Span, key: str | None) -> bool:
+        if key is not None:
+            cached = self.shapes.get(key, False)
+            if cached is not False:
+                if cached is None:
+                    return True
+                return self._invalid(obj, span)
+        try:
+            errors = list(_validator().iter_errors(obj))
+        except Exception as exc:  # a validator failure must not stop the read
+            errors = []
+            self.problems.append(self._error(span, f"could not validate: {exc}"))
+        if key is not None:
+            self.shapes[key] = None if not errors else "invalid"
+        if not errors:
+            return True
+        return self._report(errors, span)
+
+    def _invalid(self, obj: object, span: Span) -> bool:
+        return self._report(list(_validator().iter_errors(obj)), span)
+
+    def _report(self, errors: list, span: Span) -> bool:
+        from jsonschema.exceptions import best_match
+
+        err = best_match(errors)
+        where = _pointer(err.absolute_path)
+        pointer = (span.pointer or "") + where
+        kind = _kind_of_path(err.absolute_path)
+        msg = f"invalid nft -j {kind} at {pointer or '/'}: {_describe(err)}; object skipped"
+        self.problems.append(syntax_error(self.source, span.line, span.column, msg,
+                                          pointer=pointer))
+        return False
+
+    def _error(self, span: Span, message: str) -> Diagnostic:
+        return Diagnostic("NF001", "syntax-error", Severity.ERROR, message, span,
+                          key=(self.source, message))
+
+    # -- objects -------------------------------------------------------------------------------
+
+    def add(self, obj: object, span: Span, raw: str = "") -> None:
+        if not isinstance(obj, dict) or len(obj) != 1:
+            self.problems.append(self._error(
+                span, "expected an object with one key (table, chain, rule, set, ...), "
+                      f"got {compact(obj)[:80]}"))
+            return
+        (kind, body), = obj.items()
+        if kind in ADD_COMMANDS and isinstance(body, dict) and len(body) == 1:
+            (kind, body), = body.items()
+        try:
+            self._add(kind, body, span, raw)
+        except Exception as exc:  # a mapper bug must cost one object, never the whole input
+            self.problems.append(self._error(
+                span, f"could not read this nft -j {kind} object ({type(exc).__name__}: {exc})"))
+
+    def _table(self, family: str, name: str, span: Span) -> _TableAcc:
+        key = (family, name)
+        acc = self.tables.get(key)
+        if acc is None:
+            acc = self.tables[key] = _TableAcc(family, name, span)
+        return acc
+
+    def _chain(self, acc: _TableAcc, name: str, span: Span) -> dict:
+        ch = acc.chains.get(name)
+        if ch is None:
+            ch = acc.chains[name] = {"name": name, "span": span, "rules": []}
+        return ch
+
+    def _add(self, kind: str, body: dict, span: Span, raw: str) -> None:
+        if kind == "metainfo":
+            if isinstance(body, dict) and body.get("version"):
+                self.headers.append(f"nftables {body['version']} ({body.get('release_name', '')}"
+                                    f"), json_schema_version {body.get('json_schema_version')}")
+            return
+        if not isinstance(body, dict):
+            return  # commands like {"flush": {"ruleset": null}} carry no ruleset element
+        family = body.get("family")
+        if kind == "table":
+            acc = self._table(family, body["name"], span)
+            acc.span, acc.handle = span, body.get("handle")
+            flags = body.get("flags", ())
+            acc.flags = (flags,) if isinstance(flags, str) else tuple(flags)
+            return
+        if "table" not in body:
+            return  # a command's bare selector (e.g. {"list": {"ruleset": null}})
+        acc = self._table(family, body["table"], span)
+        if kind == "chain":
+            self._add_chain(acc, body, span)
+        elif kind == "rule":
+            self._add_rule(acc, body, span, raw)
+        elif kind in ("set", "map"):
+            self._add_set(acc, kind, body, span)
+        elif kind == "element":
+            self._add_elements(acc, body, span)
+        else:
+            props = tuple((k, expr_text(v)) for k, v in body.items() if k not in IDENTITY)
+            acc.objects.append(NftObject(kind, str(body.get("name", "")), span, props))
+
+    def _add_chain(self, acc: _TableAcc, body: dict, span: Span) -> None:
+        ch = self._chain(acc, body["name"], span)
+        ch["span"] = span
+        prio = body.get("prio")
+        dev = body.get("dev", ())
+        ch.update(
+            hook=body.get("hook"), type=body.get("type"), policy=body.get("policy"),
+            priority=resolve_priority(acc.family, prio) if prio is not None else None,
+            devices=(dev,) if isinstance(dev, str) else tuple(dev),
+            handle=body.get("handle"), comment=body.get("comment"))
+
+    def _add_rule(self, acc: _TableAcc, body: dict, span: Span, raw: str) -> None:
+        ch = self._chain(acc, body["chain"], span)
+        stmts = body.get("expr") or []
+        matches, actions, counters = self.mapper.rule(stmts, body.get("comment"))
+        if any(isinstance(s, dict) and "xt" in s for s in stmts):
+            acc.xt_rules += 1
+            if acc.first_xt is None:
+                acc.first_xt = span
+        rules = ch["rules"]
+        rules.append(Rule(matches, actions, span, raw, counters, body.get("handle"), len(rules)))
+
+    def _add_set(self, acc: _TableAcc, kind: str, body: dict, span: Span) -> None:
+        key_type = body.get("type", ())
+        data = body.get("map")
+        flags = body.get("flags", ())
+        elems, mappings = self._elements(body.get("elem"), kind == "map")
+        named = NamedSet(
+            body["name"], span,
+            key_type=(key_type,) if isinstance(key_type, str) else tuple(key_type),
+            elements=tuple(elems), is_map=kind == "map",
+            data_type=(" . ".join(data) if isinstance(data, list) else data),
+            flags=(flags,) if isinstance(flags, str) else tuple(flags),
+            mappings=tuple(mappings))
+        if named.name in acc.set_index:
+            acc.sets[acc.set_index[named.name]] = named
+        else:
+            acc.set_index[named.name] = len(acc.sets)
+            acc.sets.append(named)
+
+    @staticmethod
+    def _elements(elem: object, is_map: bool) -> tuple[list[str], list[tuple[str, str]]]:
+        elems, mappings = [], []
+        for e in elements(elem):
+            if isinstance(e, list) and len(e) == 2:
+                k = element_text(e[0])
+                elems.append(k)
+                mappings.append((k, element_text(e[1])))
+            else:
+                elems.append(element_text(e))
+        return elems, mappings
+
+    def _add_elements(self, acc: _TableAcc, body: dict, span: Span) -> None:
+        name = body["name"]
+        idx = acc.set_index.get(name)
+        elems, mappings = self._elements(body.get("elem"), False)
+        if idx is None:
+            acc.set_index[name] = len(acc.sets)
+            acc.sets.append(NamedSet(name, span, elements=tuple(elems),
+                                     is_map=bool(mappings), mappings=tuple(mappings)))
+            return
+        old = acc.sets[idx]
+        acc.sets[idx] = NamedSet(old.name, old.span, old.key_type, old.elements + tuple(elems),
+                                 old.is_map, old.data_type, old.flags,
+                                 old.mappings + tuple(mappings))
+
+    # -- result --------------------------------------------------------------------------------
+
+    def finish(self) -> Contribution:
+        tables = []
+        xt_tables = []
+        first_xt = None
+        for acc in self.tables.values():
+            chains = tuple(
+                Chain(c["name"], tuple(c["rules"]), c["span"], c.get("hook"), c.get("priority"),
+                      c.get("type"), c.get("policy"), c.get("devices", ()), None,
+                      c.get("handle"), c.get("comment"))
+                for c in acc.chains.values())
+            backend = "iptables-nft" if acc.xt_rules or _iptables_shaped(acc, chains) else "nft"
+            if acc.xt_rules:
+                xt_tables.append(f"{acc.family} {acc.name} ({acc.xt_rules} rules)")
+                first_xt = first_xt or acc.first_xt
+            tables.append(Table(backend, acc.family, acc.name, chains, acc.span,
+                                tuple(acc.sets), tuple(acc.objects), acc.flags, acc.handle))
+        c = Contribution(tables=tables, fidelity=self.fidelity, headers=self.headers,
+                         problems=self.problems)
+        if xt_tables:
+            listed = ", ".join(xt_tables)
+            c.problems.append(Diagnostic(
+                "NF003", "xt-compat-rules", Severity.WARNING,
+                f"iptables-nft rules shown as bare `xt` statements in {listed}: nft -j does not "
+                "print their parameters, so those matches are read as \"may match\" and those "
+                "targets without their options. Paste `iptables-save` (and `ip6tables-save`) "
+                "output for these tables; it replaces this view of them.",
+                first_xt or Span(self.source), key=("xt-compat-rules", self.source)))
+            c.assumptions.append(f"{self.source}: xt rules in {listed} were read without their "
+                                 "parameters (nft -j drops them)")
+        return c
+
+
+def _kind_of_path(path) -> str:
+    for p in path:
+        if isinstance(p, str):
+            return p
+    return "object"
+
+
+def _iptables_shaped(acc: _TableAcc, chains: tuple[Chain, ...]) -> bool:
+    """An ip/ip6 table named like an iptables table whose base chains carry iptables' names."""
+    builtin = IPTABLES_TABLES.get(acc.name)
+    if builtin is None or acc.family not in ("ip", "ip6"):
+        return False
+    base = [c for c in chains if c.is_base]
+    return bool(base) and all(c.name in builtin and IPTABLES_CHAIN_HOOKS[c.name] == c.hook
+                              for c in base)
+
+
+def contribution_from_objects(objects: list, source: str, spans: list[Span] | None = None, *,
+                              fidelity: str = FIDELITY, raw_texts: Sequence[str] | None = None,
+                              validate: bool = True) -> Contribution:
+    """Validate and map the objects of one `nftables` array (see the module docstring)."""
+    b = _Builder(source, fidelity)
+    with _gc_paused():
+        for i, obj in enumerate(objects):
+            span = spans[i] if spans is not None else Span(source, pointer=f"/nftables/{i}")
+            if validate:
+                try:
+                    key = shape_key(json.dumps(obj))
+                except (TypeError, ValueError):
+                    key = None
+                if not b.validate(obj, span, key):
+                    continue
+            b.add(obj, span, raw_texts[i] if raw_texts is not None else "")
+        return b.finish()
+
+
+def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = None
+          ) -> Contribution:
+    """`nft -j list ruleset` output -> Contribution (never raises on bad input)."""
+    b = _Builder(source, FIDELITY)
+    with _gc_paused():
+        lines = LineIndex(text)
+        head = _HEAD.match(text)
+        if head is not None:
+            _stream(text, head.end(), b, lines, line_offset)
+        else:
+            _whole(text, b, line_offset)
+        return b.finish()
+
+
+def _span(source: str, lines: LineIndex, offset: int, line_offset: int, i: int) -> Span:
+    line, col = lines.at(offset)
+    return Span(source, line + line_offset, col, pointer=f"/nftables/{i}")
+
+
+def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int) -> None:
+    """Decode, validate and map one object at a time, so the dicts of one object are dropped
+    before the next is decoded; a decode error ends the read at its line and column, keeping
+    what was read before it."""
+    decode = json.JSONDecoder().raw_decode
+    sep = re.compile(r"\s*(,|\])\s*")
+    end = len(text)
+    i = 0
+    if pos < end and text[pos] == "]":
+        pos += 1
+    else:
+        while True:
+            try:
+                obj, nxt = decode(text, pos)
+            except json.JSONDecodeError as exc:
+                b.problems.append(syntax_error(
+                    b.source, exc.lineno, exc.colno,
+                    f"malformed JSON in /nftables/{i}: {exc.msg}; the rest of the input is not read",
+                    line_offset=line_offset, pointer=f"/nftables/{i}"))
+                return
+            raw = text[pos:nxt]
+            span = _span(b.source, lines, pos, line_offset, i)
+            if b.validate(obj, span, shape_key(raw)):
+                b.add(obj, span, raw if "rule" in obj else "")
+            i += 1
+            m = sep.match(text, nxt)
+            if m is None:
+                line, col = lines.at(nxt)
+                b.problems.append(syntax_error(
+                    b.source, line, col, f"malformed JSON after /nftables/{i - 1}: expected `,` "
+                    "or `]`; the rest of the input is not read", line_offset=line_offset))
+                return
+            pos = m.end()
+            if m.group(1) == "]":
+                break
+    while pos < end and text[pos].isspace():
+        pos += 1
+    if pos >= end or text[pos] != "}":
+        line, col = lines.at(pos)
+        b.problems.append(syntax_error(b.source, line, col, "malformed JSON: expected `}` closing "
+                                       "the document", line_offset=line_offset))
+
+
+def _whole(text: str, b: _Builder, line_offset: int) -> None:
+    """Any other layout (keys reordered, a bare array): decode it whole; no per-object lines."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        b.problems.append(syntax_error(b.source, exc.lineno, exc.colno,
+                                       f"malformed JSON: {exc.msg}; {EXPECTED_DOC}",
+                                       line_offset=line_offset))
+        return
+    items = doc.get("nftables") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        b.problems.append(syntax_error(b.source, 1, 1, EXPECTED_DOC, line_offset=line_offset,
+                                       pointer="/nftables" if isinstance(doc, dict) else ""))
+        return
+    for i, obj in enumerate(items):
+        span = Span(b.source, 1 + line_offset, 1, pointer=f"/nftables/{i}")
+        try:
+            key = shape_key(json.dumps(obj))
+        except (TypeError, ValueError):
+            key = None
+        if b.validate(obj, span, key):
+            b.add(obj, span, json.dumps(obj) if isinstance(obj, dict) and "rule" in obj else "")
