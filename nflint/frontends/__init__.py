@@ -24,6 +24,7 @@ class Frontend(Protocol):
 # format name -> "module:function", imported on first use to keep start-up fast.
 FORMATS: dict[str, str] = {
     "iptables-save": "nflint.frontends.iptables_save:parse",
+    "iptables-list": "nflint.frontends.iptables_list:parse",
     "nft-json": "nflint.frontends.nft_json:parse",
     "nft-text": "nflint.frontends.nft_text:parse",
     "sysctl": "nflint.frontends.sysctl:parse",
