@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 __all__ = [
-    "ALLOWED_NETWORKS", "Lab", "LabError", "Listener", "Netns", "Outcome", "RuleCounter",
-    "cleanup_stale", "tcp_connect", "unavailable_reason",
+    "ALLOWED_NETWORKS", "Background", "Lab", "LabError", "Listener", "Netns", "Outcome", "RuleCounter",
+    "cleanup_stale", "tcp_connect", "tcp_connect_many", "unavailable_reason",
 ]
 
 PREFIX = "nfl"
@@ -50,7 +50,6 @@ OUTCOMES = ("ok", "reset", "refused", "timeout", "unreachable", "closed", "error
 _NAME_RE = re.compile(rf"^{PREFIX}-(\d+)-(\d+)-")
 _IFNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,15}$")
 _MAX_NAMESPACES = 32       # per lab: a runaway test must not fill the machine
-_lab_counter = 0
 
 
 class LabError(RuntimeError):
@@ -255,26 +254,23 @@ while time.monotonic() < deadline:
 """
 
 
-class Listener:
-    """A TCP server in a namespace that reads one line per connection and answers "pong".
+class Background:
+    """A process running in a namespace whose output lines are collected as they come.
 
-    ``log()`` returns the lines the server printed so far ("accepted <ip> <port>", "served ...",
-    "failed ... <error>"), which tells a test whether a SYN reached the server at all.
+    Reading never blocks longer than asked; ``stop()`` ends the process (by its own pid) and
+    returns every line it printed.
     """
 
-    def __init__(self, ns: "Netns", port: int, addr: str = "0.0.0.0", lifetime: float = 600):
-        self.ns, self.port, self.addr = ns, port, addr
+    def __init__(self, ns: "Netns", cmd: str | Sequence[str]):
+        self.ns = ns
         self._lines: list[str] = []
         self._partial = b""
-        self.proc = ns.popen([sys.executable, "-u", "-c", _SERVER, addr, str(port), str(lifetime)])
-        if self._read_until("ready", 10) is None:
-            self.stop()
-            raise LabError(f"listener {ns.name}:{port} did not start: {''.join(self._lines)}")
+        self.proc = ns.popen(cmd)
 
-    def _read_until(self, word: str | None, seconds: float) -> str | None:
-        """Collect output lines for up to ``seconds``; stop early at a line starting with word."""
+    def read(self, seconds: float = 0.05, until: str | None = None) -> str | None:
+        """Collect lines for up to ``seconds``; return early the first line starting ``until``."""
         deadline = time.monotonic() + seconds
-        fd = self.proc.stdout.fileno() if self.proc.stdout else None
+        fd = self.proc.stdout.fileno() if self.proc.stdout and not self.proc.stdout.closed else None
         for _ in range(10000):
             left = deadline - time.monotonic()
             if fd is None or left <= 0 or not select.select([fd], [], [], left)[0]:
@@ -283,29 +279,50 @@ class Listener:
             if not chunk:
                 return None
             self._partial += chunk
-            *lines, rest = self._partial.split(b"\n")
-            self._partial = rest
-            texts = [ln.decode("utf-8", "replace").strip() for ln in lines]
+            *lines, self._partial = self._partial.split(b"\n")
+            texts = [ln.decode("utf-8", "replace").rstrip() for ln in lines]
             self._lines.extend(texts)
             for text in texts:
-                if word is not None and text.startswith(word):
+                if until is not None and text.startswith(until):
                     return text
         return None
 
-    def log(self, settle: float = 0.05) -> list[str]:
-        """Server log lines so far (waits up to ``settle`` seconds for more)."""
-        if self.proc.poll() is None:
-            self._read_until(None, settle)
+    def lines(self, settle: float = 0.05) -> list[str]:
+        """Lines printed so far (waiting up to ``settle`` seconds for more)."""
+        self.read(settle)
         return list(self._lines)
 
-    def stop(self) -> None:
+    def stop(self) -> list[str]:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.read(0.5)                 # whatever the process flushed while exiting
         self.ns.lab._stop(self.proc)
+        return list(self._lines)
 
-    def __enter__(self) -> "Listener":
+    def __enter__(self) -> "Background":
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class Listener(Background):
+    """A TCP server in a namespace that reads one line per connection and answers "pong".
+
+    ``lines()`` returns what the server printed ("accepted <ip> <port>", "served <ip> <port>",
+    "failed <ip> <port> <error>"), which tells a test whether a SYN reached the server at all.
+    """
+
+    def __init__(self, ns: "Netns", port: int, addr: str = "0.0.0.0", lifetime: float = 600):
+        super().__init__(ns, [sys.executable, "-u", "-c", _SERVER, addr, str(port), str(lifetime)])
+        self.port, self.addr = port, addr
+        if self.read(10, until="ready") is None:
+            out = self.stop()
+            raise LabError(f"listener {ns.name}:{port} did not start: {' | '.join(out)}")
+
+    def peers(self, event: str = "accepted") -> list[str]:
+        """Source addresses of the connections that reached ``event`` ("accepted", "served")."""
+        return [ln.split()[1] for ln in self.lines() if ln.startswith(event + " ")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,7 +366,9 @@ class Netns:
 
     def addr(self, ifname: str, cidr: str) -> None:
         _check_address(cidr)
-        self.run(["ip", "addr", "add", cidr, "dev", ifname])
+        # nodad: an IPv6 address is usable at once instead of "tentative" for a second or two.
+        extra = ["nodad"] if ":" in cidr else []
+        self.run(["ip", "addr", "add", cidr, "dev", ifname, *extra])
 
     def up(self, ifname: str) -> None:
         self.run(["ip", "link", "set", ifname, "up"])
@@ -414,6 +433,14 @@ class Netns:
                    if c.chain == chain and contains in c.rule)
 
     # -- services ---------------------------------------------------------------------------
+    def background(self, cmd: str | Sequence[str]) -> Background:
+        """Run ``cmd`` in the background here, collecting its output lines."""
+        return Background(self, cmd)
+
+    def conntrack_events(self) -> Background:
+        """``conntrack -E -o extended,id`` running here (line-buffered); stop() gives events."""
+        return Background(self, ["stdbuf", "-oL", "conntrack", "-E", "-o", "extended,id"])
+
     def serve_tcp(self, port: int, addr: str = "0.0.0.0", lifetime: float = 600) -> Listener:
         """Start a line-echoing TCP listener here (stopped by ``Listener.stop`` or lab exit)."""
         if addr not in ("0.0.0.0", "::"):
@@ -506,9 +533,8 @@ class Lab:
     """
 
     def __init__(self) -> None:
-        global _lab_counter
-        _lab_counter += 1
-        self._id = _lab_counter
+        # Random, not a counter: the module may be imported under two names in one process.
+        self._id = int.from_bytes(os.urandom(4), "big")
         self.namespaces: dict[str, Netns] = {}
         self._procs: list[subprocess.Popen] = []
         cleanup_stale()
@@ -578,6 +604,18 @@ class Lab:
             raise LabError("; ".join(errors))
 
 
+def tcp_connect_many(attempts: Sequence[tuple[Netns, Netns | None, str, int]],
+                     timeout: float = 2.0) -> list[Outcome]:
+    """Run several ``tcp_connect`` attempts at once (independent flows), results in order.
+
+    A scenario with three blackholed flows then costs one timeout, not three.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(attempts)))) as pool:
+        futures = [pool.submit(tcp_connect, c, s, a, p, timeout) for c, s, a, p in attempts]
+        return [f.result() for f in futures]
+
+
 def tcp_connect(client: Netns, server: Netns | None, addr: str, port: int,
                 timeout: float = 2.0) -> Outcome:
     """Connect from ``client`` to ``addr:port``, send a line, wait for the reply.
@@ -587,7 +625,9 @@ def tcp_connect(client: Netns, server: Netns | None, addr: str, port: int,
     reply wait separately, so a blackholed flow costs about ``timeout`` seconds.
     """
     _check_address(addr)
-    listener = server.serve_tcp(port, lifetime=4 * timeout + 10) if server is not None else None
+    any_addr = "::" if ":" in addr else "0.0.0.0"
+    listener = (server.serve_tcp(port, any_addr, lifetime=4 * timeout + 10)
+                if server is not None else None)
     try:
         proc = client.run([sys.executable, "-c", _CLIENT, addr, str(port), str(timeout)],
                           check=False, timeout=2 * timeout + 10)

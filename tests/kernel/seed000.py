@@ -15,6 +15,7 @@ native nft syntax, and a Docker 29 style ``table ip docker-bridges``.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 
 from .lab import Lab, Listener, Netns, Outcome, tcp_connect
@@ -43,7 +44,9 @@ class Variant:
     notrack: bool = False               # the seed's fix: raw PREROUTING -i br-lan137 -j NOTRACK
     bridge_nf_call_iptables: int = 1
     lan137_address: str | None = None   # e.g. "203.0.113.137/32": any address defeats the rp check
-    pin_arp: bool = True                # ha resolves .250 to br-mellanox's MAC (no ARP flux)
+    # ha's neighbour entry for .250 is pinned to this host bridge's MAC; None: real ARP, where
+    # rp_filter 0 or an address on br-lan137 lets br-lan137 answer first (ARP flux).
+    gateway_mac: str | None = LAN_BR
 
     def but(self, **changes) -> "Variant":
         return dataclasses.replace(self, **changes)
@@ -264,6 +267,15 @@ class Seed000:
         """ha -> another LAN device (bridged twice: br-lan137, then br-mellanox)."""
         return tcp_connect(self.ha, None, LAN_DEVICE_IP, LAN_PORT, timeout)
 
+    def learned_gateway(self) -> str | None:
+        """Which host bridge ha sends .250's frames to (by MAC), or None if unresolved."""
+        entries = self.ha.run(["ip", "-j", "neigh", "show", HOST_LAN_IP]).stdout
+        macs = [e.get("lladdr") for e in json.loads(entries or "[]")]
+        for br in (LAN_BR, LAN137):
+            if self.host.mac(br) in macs:
+                return br
+        return None
+
     def isolation_drops(self) -> int:
         """Packets dropped by DOCKER-ISOLATION-STAGE-2 toward the published container's bridge."""
         backend = self.variant.backend
@@ -318,7 +330,7 @@ def build(lab: Lab, variant: Variant = Variant()) -> Seed000:
     else:
         host.load_nft(text)
 
-    if variant.pin_arp:
-        ha.neigh(HOST_LAN_IP, host.mac(LAN_BR), "eth0")
+    if variant.gateway_mac:
+        ha.neigh(HOST_LAN_IP, host.mac(variant.gateway_mac), "eth0")
     return Seed000(lab, variant, host, lan, ha, web,
                    web.serve_tcp(PUBLISHED_PORT), lan.serve_tcp(LAN_PORT))
