@@ -14,8 +14,9 @@ def main() -> None:
 
 
 from .check import check as _check  # noqa: E402
+from .collect import collect as _collect  # noqa: E402
 from .docs import explain as _explain, rules as _rules  # noqa: E402
 from .parse import parse as _parse  # noqa: E402
 
-for _cmd in (_check, _rules, _explain, _parse):
+for _cmd in (_check, _collect, _rules, _explain, _parse):
     main.add_command(_cmd)
