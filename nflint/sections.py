@@ -82,6 +82,17 @@ KNOWN_COMMANDS = frozenset((
 _IP_OBJECTS = frozenset(("a", "addr", "address", "l", "link", "r", "ro", "route", "rule",
                          "neigh", "n", "netns", "maddr", "monitor", "xfrm", "tunnel", "token"))
 
+_IP_VERBS = frozenset(("show", "sh", "s", "list", "ls", "lst", "add", "del", "delete", "change",
+                       "replace", "set", "get", "flush", "dev", "help", "save", "exec", "add",
+                       "append", "test", "type"))
+
+_ARG_RE = re.compile(r"^(?:[-/.~\d'\"$]|\S*[/=:.@*])")
+_SUBCOMMANDS = _IP_OBJECTS | frozenset((
+    "list", "show", "network", "ps", "inspect", "create", "exec", "run", "apply", "get", "try",
+    "generate", "status", "restart", "start", "stop", "reload", "fdb", "vlan", "mdb", "addbr",
+    "addif", "delif", "showmacs", "ruleset", "flush", "add", "insert", "delete", "replace",
+    "save", "restore", "logs", "compose", "container", "monitor", "describe"))
+
 
 def _words(command: str) -> list[str]:
     try:
@@ -120,14 +131,14 @@ def looks_like_command(text: str) -> bool:
         return words[0] not in ("ip", "cat", "grep", "echo", "bridge", "route", "less")
     nxt = words[1]
     if words[0] == "ip":
-        return nxt in _IP_OBJECTS or nxt.startswith("-")
-    if words[0] == "bridge":
-        return nxt in ("link", "fdb", "vlan", "mdb", "monitor") or nxt.startswith("-")
-    if re.search(r"[.!?]$", text.rstrip()) and " " in text and not text.rstrip().endswith(".."):
-        # "# cat is not used here." vs "# cat /etc/x.conf" (the latter has no sentence end)
-        if not re.search(r"[/:=\-]", nxt):
-            return False
-    return True
+        if nxt.startswith("-"):
+            return True
+        # "# ip address of the gateway" is a comment; "# ip addr show dev br0" a command
+        return nxt in _IP_OBJECTS and (len(words) == 2 or words[2] in _IP_VERBS
+                                       or words[2].startswith("-"))
+    # "# iptables is not used here" is a comment: an argument looks like an option, a path, an
+    # address, a key, or a subcommand; plain English words do not
+    return bool(_ARG_RE.match(nxt)) or nxt in _SUBCOMMANDS
 
 
 @dataclass(frozen=True)
