@@ -312,7 +312,7 @@ def _read_create(args: list[str], span: Span, c: Contribution, source: str) -> _
             else:
                 c.problems.append(syntax_error(source, span.line, span.column,
                                                f"docker network create: {opt} needs a value"))
-                break
+                return None
             what = _VALUED[opt]
             if what == "driver":
                 net.driver = value
