@@ -36,14 +36,21 @@ class Baseline:
 
 def write(path: str | Path, reports: list[HostReport]) -> int:
     """Write every remaining finding of `reports`; returns how many entries were written."""
-    diags = sorted((d for r in reports for d in r.diagnostics), key=lambda d: (d.code, d.fingerprint))
+    entries = sorted((_entry(d) for r in reports for d in r.diagnostics),
+                     key=lambda e: (e[0], json.dumps(e[2]), e[3]))
     doc = {
         "nflint-baseline": FORMAT_VERSION,
-        "findings": [{"fingerprint": d.fingerprint, "code": d.code, "name": d.name,
-                      "message": d.message} for d in diags],
+        "findings": [{"code": code, "name": name, "what": what, "fingerprint": fp}
+                     for code, name, what, fp in entries],
     }
     Path(path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    return len(diags)
+    return len(entries)
+
+
+def _entry(d: Diagnostic) -> tuple[str, str, list[str] | str, str]:
+    """What a reviewer reads in the file: the content identity, not the (line-bearing) message,
+    so re-saving the same ruleset rewrites the same bytes."""
+    return d.code, d.name, list(d.key) if d.key else d.message, d.fingerprint
 
 
 def load(path: str | Path) -> Baseline:
