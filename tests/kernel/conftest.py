@@ -6,6 +6,9 @@ picks up imported fixtures), and must carry ``@pytest.mark.kernel`` themselves.
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 
 from .lab import Lab, unavailable_reason
@@ -29,9 +32,21 @@ def lab():
         yield the_lab
 
 
+def require(*tools: str) -> None:
+    """Skip the calling test unless every tool is on PATH."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)}")
+
+
 @pytest.fixture
 def seed_host(lab):
     """Build the first seed's host: ``seed_host(Variant(...))`` -> seed000.Seed000."""
+    if not os.path.isdir("/proc/sys/net/bridge"):
+        pytest.skip("br_netfilter is not loaded (the lab loads no modules: modprobe br_netfilter)")
+
     def make(variant: Variant = Variant()):
+        if variant.backend.startswith("iptables-"):
+            require(variant.backend + "-restore", variant.backend + "-save")
         return build(lab, variant)
     return make

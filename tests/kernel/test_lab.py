@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from .conftest import require
 from .lab import (Lab, LabError, _check_address, cleanup_stale, tcp_connect_many,
                   unavailable_reason)
 
@@ -96,6 +97,7 @@ def test_outcomes_tell_each_failure_apart(pair):
 
 @pytest.mark.parametrize("backend", ["nft", "legacy"])
 def test_iptables_backends_load_and_count(pair, backend):
+    require(f"iptables-{backend}-restore", f"iptables-{backend}-save")
     lab, a, b = pair
     b.load_iptables("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 80 -j ACCEPT\n"
                     "-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT\nCOMMIT\n",
@@ -113,6 +115,7 @@ def test_iptables_backends_load_and_count(pair, backend):
 
 
 def test_ip6tables_family(pair):
+    require("ip6tables-nft-restore")
     lab, a, b = pair
     a.addr("eth0", "2001:db8::1/64")
     b.addr("eth0", "2001:db8::2/64")
@@ -157,6 +160,7 @@ def test_capture_has_every_dump_and_a_paste_bundle(pair):
 
 
 def test_background_collects_conntrack_events(pair):
+    require("conntrack", "stdbuf")
     lab, a, b = pair
     b.load_iptables("*filter\n-A INPUT -m conntrack --ctstate NEW -j ACCEPT\nCOMMIT\n")
     with b.serve_tcp(80) as listener, b.conntrack_events() as events:
@@ -169,3 +173,12 @@ def test_background_collects_conntrack_events(pair):
 
 def test_unavailable_reason_is_none_when_the_fixture_runs(lab):
     assert unavailable_reason() is None
+
+
+def test_skip_reasons_name_what_is_missing(monkeypatch):
+    from . import lab as lab_module
+    monkeypatch.setattr(lab_module.os, "geteuid", lambda: 1000)
+    assert "root" in unavailable_reason()
+    monkeypatch.setattr(lab_module.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(lab_module.shutil, "which", lambda tool: None if tool == "nft" else "/x")
+    assert "nft" in unavailable_reason()
