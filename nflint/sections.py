@@ -335,7 +335,8 @@ SIGNATURES: tuple[Signature, ...] = (
               lambda s: _indented(s) or re.match(r"^(?:[}#]|(?:table|chain|set|map|flush|add|"
                                                   r"define|include|delete|insert)\b)", s)
               is not None),
-    Signature("sysctl", _rx(r"^\s*[a-z0-9_]+(?:\.[\w@:+\-/]+){2,}\s*=\s*"),
+    Signature("sysctl", _rx(r"^\s*(?:(?:abi|crypto|debug|dev|fs|kernel|net|sunrpc|user|vm)"
+                            r"(?:\.[\w@:+\-/]+)+|[a-z0-9_]+(?:\.[\w@:+\-/]+){2,})\s*=\s*"),
               _rx(r"^\s*[a-z0-9_]+(?:\.[\w@:+\-/]+)+\s*=|^sysctl: ")),
     Signature("bridge-link", _rx(_IFLINE + r".*\bmaster\s+\S+.*\bstate\s+\w+.*\bcost\s+\d+"),
               _rx(r"^\d+:\s|^\s+\S")),
