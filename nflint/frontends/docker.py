@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from ..host import Contribution
 from ..netstate import DockerNetwork, Interface, IPInterface
 from ..span import Span
-from .positions import LineIndex, array_items, json_documents, schema_errors, syntax_error
+from .positions import (LineIndex, array_items, json_documents,
+                        refuse_deep_nesting, schema_errors, syntax_error)
 
 BRIDGE_NAME = "com.docker.network.bridge.name"
 INHIBIT_IPV4 = "com.docker.network.bridge.inhibit_ipv4"
@@ -116,6 +117,7 @@ def _from_object(obj: dict, span: Span) -> _Net:
     return net
 
 
+@refuse_deep_nesting
 def parse_inspect(text: str, source: str, *, line_offset: int = 0,
                   hint: dict | None = None) -> Contribution:
     """`docker network inspect NAME...`: a list of networks (a single object is accepted)."""

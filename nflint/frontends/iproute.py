@@ -20,7 +20,8 @@ from .. import grammars
 from ..host import Contribution
 from ..netstate import Interface, IPInterface, Route
 from ..span import Span
-from .positions import LineIndex, array_items, json_documents, schema_errors, syntax_error
+from .positions import (LineIndex, array_items, json_documents,
+                        refuse_deep_nesting, schema_errors, syntax_error)
 
 # Link kinds as `ip -d link` names them on the line after link/ether (info_kind in JSON).
 LINK_KINDS = frozenset("""
@@ -465,6 +466,7 @@ def _json_routes(obj: dict, span: Span, table: str | None) -> list[Route]:
     return routes
 
 
+@refuse_deep_nesting
 def parse_json(text: str, source: str, *, line_offset: int = 0,
                hint: dict | None = None) -> Contribution:
     """Any `ip -j` output (addr, link, -d link, route; several pasted one after another):

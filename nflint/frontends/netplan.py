@@ -17,7 +17,7 @@ import yaml
 from ..host import Contribution
 from ..netstate import Interface, IPInterface, Route
 from ..span import Span
-from .positions import schema_errors, syntax_error
+from .positions import refuse_deep_nesting, schema_errors, syntax_error
 
 # netplan section -> the kind the kernel will report for its devices
 SECTION_KINDS: dict[str, str | None] = {
@@ -215,6 +215,7 @@ class _Reader:
                 for d in self.devices.values()]
 
 
+@refuse_deep_nesting
 def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = None) -> Contribution:
     c = Contribution(fidelity="netplan")
     node, data = _load_repairing(text, c, source, line_offset)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterator
+from functools import lru_cache, wraps
 
 import jsonschema
 
 from .. import grammars
+from ..host import Contribution
 
 from ..diagnostics import Diagnostic, Severity
 from ..span import Span
@@ -99,5 +100,22 @@ def schema_errors(schema_file: str, value: object,
     out = []
     for err in _validator(schema_file, definition).iter_errors(value):
         pointer = "".join(f"/{p}" for p in err.absolute_path)
-        out.append((pointer, err.message))
+        message = err.message if len(err.message) <= 160 else err.message[:157] + "..."
+        out.append((pointer, message))
     return out
+
+
+def refuse_deep_nesting(parse: Callable[..., Contribution]) -> Callable[..., Contribution]:
+    """JSON and YAML readers recurse per nesting level: a hostile or corrupt paste thousands of
+    levels deep must become an NF001, not a RecursionError."""
+    @wraps(parse)
+    def guarded(text: str, source: str, *, line_offset: int = 0,
+                hint: dict | None = None) -> Contribution:
+        try:
+            return parse(text, source, line_offset=line_offset, hint=hint)
+        except RecursionError:
+            c = Contribution()
+            c.problems.append(syntax_error(source, 1, 1, "input nested too deeply to read",
+                                           line_offset=line_offset))
+            return c
+    return guarded
