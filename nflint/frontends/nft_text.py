@@ -1,0 +1,1256 @@
+"""`nft list ruleset` text -> the objects `nft -j list ruleset` prints -> the JSON mapper.
+
+Text and JSON must give one model, so this frontend does not map anything itself: it rewrites
+the listing into libnftables-JSON-shaped dicts ({"table": ...}, {"chain": ...}, {"rule": ...})
+and hands them to `nft_json.contribution_from_objects`. tests/test_nft_pairs.py proves the
+rewrite against nftables' own text/JSON dump pairs.
+
+Pasted listings arrive mangled (lost braces, hand annotations, upper-case keywords, addresses
+eaten by a forum's markdown), so the block structure is followed here by a small scanner and
+each statement (one rule, one chain property, one set property) is parsed on its own with the
+LALR grammar in grammars/nft.lark. A statement that does not parse costs that statement only:
+it becomes one NF001 with its line, column and what was expected, the readable part of a
+garbled rule is kept, and a `table`/`chain` header met inside an unclosed block closes it.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from .. import grammars
+from ..diagnostics import Diagnostic, Severity
+from ..hooks import resolve_priority
+from ..host import Contribution
+from ..span import Span
+
+FIDELITY = "nft-text"
+FAMILIES = ("ip", "ip6", "inet", "arp", "bridge", "netdev")
+STARTS = ["rule", "chain_prop", "set_prop", "table_prop", "flowtable_prop", "obj_prop"]
+
+_NAME = r'(?:"[^"]*"|[A-Za-z0-9_.$\-/]+)'
+_TABLE_RE = re.compile(rf"^(?:add\s+)?table\s+(?:({'|'.join(FAMILIES)})\s+)?({_NAME})$")
+_BLOCK_RE = re.compile(
+    rf"^(chain|set|map|flowtable|counter|quota|limit|secmark|synproxy|tunnel|"
+    rf"ct\s+helper|ct\s+timeout|ct\s+expectation)\s+({_NAME})$")
+_HANDLE_RE = re.compile(r"#\s*handle\s+(\d+)")
+# Hand annotations people add to pasted listings: "(1)->", "->(2)", "↓", "(3)(4)->".
+_ANNOTATION_RE = re.compile(r"^[ \t]*(?:(?:\(\d+\)|->|<-|[↓↑→←⇒]|=>)[ \t]*)+")
+_UPPER_WORD_RE = re.compile(r"\b[A-Z][A-Z\-]+\b")
+
+_UNITS = {"bytes": 1, "kbytes": 1024, "mbytes": 1024 ** 2, "gbytes": 1024 ** 3}
+_TIME_RE = re.compile(r"(\d+)(ms|d|h|m|s)")
+_TIME_FACTORS = {"d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+_VALUE_LIKE = re.compile(r"^(?:\d+|0x[0-9a-fA-F]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*|"
+                         r"\d+\.\d+\.\d+\.\d+)$")
+_INT_RE = re.compile(r"^(?:\d+|0x[0-9a-fA-F]+)$")
+# Expressions whose values are bit flags: their implicit comparison is printed as "in".
+_BITMASK = ({"ct": {"key": "state"}}, {"ct": {"key": "status"}}, {"ct": {"key": "event"}},
+            {"payload": {"protocol": "tcp", "field": "flags"}})
+_BOOL_LHS = ("fib", "exthdr", "tcp option", "ip option", "sctp chunk")
+_RT_KEYS = ("classid", "nexthop", "mtu", "ipsec")
+
+
+# ---------------------------------------------------------------- values
+
+def _seconds(text: str) -> int | float:
+    """`2m3s` -> 123; `100ms` -> 0.1 (nft -j prints set timeouts in seconds)."""
+    total: float = 0
+    for num, unit in _TIME_RE.findall(text):
+        total += int(num) * _TIME_FACTORS[unit]
+    return int(total) if total == int(total) else round(total, 3)
+
+
+def _int_or_self(text: str):
+    if _INT_RE.match(text):
+        return int(text, 0)
+    return text
+
+
+def atom(tok) -> object:
+    """One lexer atom as nft -j prints it: numbers as numbers, prefixes and ranges as objects."""
+    if not isinstance(tok, Token):
+        return tok
+    if tok.type == "STRING":
+        return tok[1:-1]
+    text = str(tok)
+    if _INT_RE.match(text):
+        return int(text, 0)
+    if text.startswith("-") and text[1:].isdigit():
+        return int(text)
+    if "/" in text:
+        addr, _, length = text.rpartition("/")
+        if length.isdigit() and (":" in addr or addr.count(".") == 3):
+            return {"prefix": {"addr": addr, "len": int(length)}}
+    if "-" in text:
+        parts = text.split("-")
+        if len(parts) == 2 and all(p and _VALUE_LIKE.match(p) for p in parts):
+            return {"range": [_int_or_self(parts[0]), _int_or_self(parts[1])]}
+    return text
+
+
+def _val(x):
+    return atom(x) if isinstance(x, Token) else x
+
+
+def _text(x) -> str:
+    return str(x)[1:-1] if isinstance(x, Token) and x.type == "STRING" else str(x)
+
+
+def _addr_port(text: str) -> tuple[object | None, object | None]:
+    """NAT/tproxy targets: `1.2.3.4:80`, `1.2.3.4-1.2.3.9:1-2`, `[2001:db8::1]:80`, `2001:db8::1`."""
+    port = None
+    if text.startswith("["):
+        addr, _, rest = text[1:].partition("]")
+        port = rest[1:] or None
+    elif text.count(":") == 1:
+        addr, _, port = text.partition(":")
+    else:
+        addr = text
+    a = atom(Token("ATOM", addr)) if addr else None
+    p = atom(Token("ATOM", port)) if port else None
+    return a, p
+
+
+# ---------------------------------------------------------------- parse tree -> JSON shapes
+
+class _ToJson(Transformer):
+    """Builds the nft -j fragments bottom-up, inline with the LALR parse (no tree is kept)."""
+
+    # --- terminals kept by `!` rules come back as a one-item list
+    def _kw(self, items):
+        return str(items[0])
+
+    proto = metakey = ctdir = nfproto = fibflag = fibresult = tcpoptfield = _kw
+    verdict_kw = jumpgoto = quotamode = rejecttype = natkind = masqredir = nattype = _kw
+    objkind = setop = prio_sign = op = binop_sym = kwvalue = _kw
+
+    def string(self, items):
+        return _text(items[0])
+
+    def eq(self, items):
+        return "="
+
+    # --- expressions
+    def payload(self, items):
+        proto, fld = items[0], str(items[1])
+        if proto in ("hbh", "frag", "dst", "mh", "srh"):
+            return {"exthdr": {"name": proto, "field": fld}}
+        return {"payload": {"protocol": proto, "field": fld}}
+
+    def rawpayload(self, items):
+        base, off, length = str(items[0])[1:].split(",")
+        return {"payload": {"base": base, "offset": int(off), "len": int(length)}}
+
+    def meta(self, items):
+        return {"meta": {"key": str(items[0])}}
+
+    def ct(self, items):
+        return {"ct": {"key": str(items[0])}}
+
+    ct_obj = ct
+
+    def ct_dir(self, items):
+        return {"ct": {"key": str(items[1]), "dir": items[0]}}
+
+    def ct_dir_family(self, items):
+        return {"ct": {"key": f"{items[1]} {items[2]}", "dir": items[0]}}
+
+    def fib(self, items):
+        return {"fib": {"result": items[-1], "flags": list(items[:-1])}}
+
+    def rt(self, items):
+        key = str(items[-1])
+        if key not in _RT_KEYS:
+            return {"exthdr": {"name": "rt", "field": key}}
+        out = {"key": key}
+        if len(items) == 2:
+            out["family"] = items[0]
+        return {"rt": out}
+
+    def socket(self, items):
+        return {"socket": {"key": str(items[0])}}
+
+    def socket_cgroup(self, items):
+        return {"socket": {"key": "cgroupv2", "level": _val(items[0])}}
+
+    def osf(self, items):
+        out = {"key": str(items[-1])}
+        if len(items) == 2:
+            out["ttl"] = str(items[0])
+        return {"osf": out}
+
+    def exthdr(self, items):
+        return {"exthdr": {"name": str(items[0])}}
+
+    def tcpopt(self, items):
+        out = {"name": str(items[0])}
+        if len(items) > 1:
+            out["field"] = items[1]
+        return {"tcp option": out}
+
+    def numgen(self, items):
+        out = {"mode": str(items[0]), "mod": _val(items[1])}
+        if len(items) > 2:
+            out["offset"] = _val(items[2])
+        return {"numgen": out}
+
+    def jhash(self, items):
+        out = {"mod": _val(items[1]), "expr": _val(items[0])}
+        # seed/offset are positional in the grammar; tell them apart by the source words
+        rest = items[2:]
+        if rest:
+            out["seed"] = _val(rest[0])
+        if len(rest) > 1:
+            out["offset"] = _val(rest[1])
+        return {"jhash": out}
+
+    def symhash(self, items):
+        out = {"mod": _val(items[0])}
+        if len(items) > 1:
+            out["offset"] = _val(items[1])
+        return {"symhash": out}
+
+    def binop(self, items):
+        return {items[1]: [_val(items[0]), _val(items[2])]}
+
+    def value_binop(self, items):
+        return {items[1]: [_val(items[0]), _val(items[2])]}
+
+    def paren(self, items):
+        return _val(items[0])
+
+    def concat(self, items):
+        return {"concat": [_val(i) for i in items]}
+
+    value_concat = concat
+
+    def flag_list(self, items):
+        return [_val(i) for i in items]
+
+    def range_str(self, items):
+        return {"range": [_text(items[0]), _text(items[1])]}
+
+    def setref(self, items):
+        return str(items[0])
+
+    def anon_set(self, items):
+        return {"set": [_val(i) for i in items]}
+
+    def elem_with_opts(self, items):
+        out = {"val": _val(items[0])}
+        for opt in items[1:]:
+            out.update(opt)
+        return {"elem": out}
+
+    def eo_timeout(self, items):
+        return {"timeout": _seconds(str(items[0]))}
+
+    def eo_expires(self, items):
+        return {"expires": _seconds(str(items[0]))}
+
+    def eo_comment(self, items):
+        return {"comment": _text(items[0])}
+
+    def elem_opt(self, items):  # a stateful statement attached to an element
+        return items[0]
+
+    def map_elem(self, items):
+        return [_val(items[0]), _val(items[1])]
+
+    def map_data(self, items):
+        if len(items) == 1 and isinstance(items[0], str) and items[0].startswith("@"):
+            return items[0]
+        return {"set": items}
+
+    def map_lookup(self, items):
+        return {"map": {"key": _val(items[0]), "data": items[1]}}
+
+    # --- statements
+    def match_stmt(self, items):
+        left = items[0]
+        if len(items) == 3:
+            op, right = items[1], _val(items[2])
+        else:
+            right = _val(items[1])
+            op = "in" if isinstance(right, list) or (
+                left in _BITMASK and not (isinstance(right, dict) and
+                                          ("set" in right or "range" in right))
+                and not (isinstance(right, str) and right.startswith("@"))) else "=="
+        if isinstance(left, dict) and next(iter(left)) in _BOOL_LHS and right in ("exists",
+                                                                                  "missing"):
+            right = right == "exists"
+        return {"match": {"op": op, "left": left, "right": right}}
+
+    def masked_match(self, items):
+        left, value, mask = items[0], _val(items[1]), _val(items[2])
+        return {"match": {"op": "==", "left": {"&": [left, mask]}, "right": value}}
+
+    def vmap_stmt(self, items):
+        return {"vmap": {"key": _val(items[0]), "data": items[1]}}
+
+    def verdict(self, items):
+        return {items[0]: None}
+
+    def jump(self, items):
+        return {items[0]: {"target": str(items[1])}}
+
+    def counter_stmt(self, items):
+        if not items:
+            return {"counter": None}
+        return {"counter": {"packets": _val(items[0]), "bytes": _val(items[1])}}
+
+    def counter_ref(self, items):
+        return {"counter": _val(items[0])}
+
+    def quota_stmt(self, items):
+        inv = items and items[0] in ("over", "until")
+        mode = items[0] if inv else None
+        rest = items[1:] if inv else items
+        out = {"val": _val(rest[0]), "val_unit": str(rest[1])}
+        if len(rest) > 2:
+            out["used"] = _val(rest[2])
+            out["used_unit"] = str(rest[3])
+        if mode == "over":
+            out["inv"] = True
+        return {"quota": out}
+
+    def quota_ref(self, items):
+        return {"quota": _val(items[0])}
+
+    def limit_stmt(self, items):
+        inv = bool(items) and items[0] in ("over", "until")
+        rest = [str(i) for i in (items[1:] if inv else items)]
+        out: dict = {}
+        if len(rest) >= 2 and "/" in rest[1]:  # `1 mbytes/second`
+            unit, _, per = rest[1].partition("/")
+            out.update(rate=int(rest[0]), per=per, rate_unit=unit)
+            rest = rest[2:]
+        else:
+            rate, _, per = rest[0].partition("/")
+            out.update(rate=int(rate), per=per)
+            rest = rest[1:]
+        if rest:
+            out["burst"] = int(rest[0])
+            if len(rest) > 1 and rest[1] != "packets":
+                out["burst_unit"] = rest[1]
+        elif "rate_unit" not in out:
+            out["burst"] = 5  # the kernel default, omitted by older listings
+        if inv:
+            out["inv"] = True
+        return {"limit": out}
+
+    def limit_ref(self, items):
+        return {"limit": _val(items[0])}
+
+    def log_stmt(self, items):
+        out: dict = {}
+        for opt in items:
+            out.update(opt)
+        return {"log": out or None}
+
+    def lo_prefix(self, items):
+        return {"prefix": _text(items[0])}
+
+    def lo_level(self, items):
+        return {"level": str(items[0])}
+
+    def lo_group(self, items):
+        return {"group": _val(items[0])}
+
+    def lo_snaplen(self, items):
+        return {"snaplen": _val(items[0])}
+
+    def lo_qthreshold(self, items):
+        return {"queue-threshold": _val(items[0])}
+
+    def lo_flags(self, items):
+        return {"flags": _val(items[0])}
+
+    def reject_stmt(self, items):
+        if not items:
+            return {"reject": None}  # completed per family by the driver
+        if items[0] == "tcp":
+            return {"reject": {"type": "tcp reset"}}
+        out = {"type": items[0]}
+        if len(items) > 1:
+            out["expr"] = str(items[1])
+        return {"reject": out}
+
+    def nat_type(self, items):
+        return ("type", list(items))
+
+    def nat_flags(self, items):
+        return ("flags", [str(i) for i in items])
+
+    def qflags(self, items):
+        return list(items)
+
+    qflag = natflag = _kw
+
+    def atom_flags(self, items):
+        return [str(i) for i in items] if len(items) > 1 else str(items[0])
+
+    def nat_target(self, items):
+        v = items[0]
+        if isinstance(v, Token) and v.type == "ATOM":
+            addr, port = _addr_port(str(v))
+            return ("target", addr, port)
+        return ("target", _val(v), None)
+
+    def nat_port_only(self, items):
+        v = items[0]
+        if isinstance(v, Token) and v.type == "ATOM":
+            return ("target", None, atom(v))
+        return ("target", None, _val(v))
+
+    def nat_stmt(self, items):
+        kind = items[0]
+        out: dict = {}
+        for it in items[1:]:
+            if isinstance(it, str):
+                out["family"] = it
+            elif it[0] == "type":
+                out["type_flags"] = it[1]
+            elif it[0] == "flags":
+                out["flags"] = it[1]
+            else:
+                if it[1] is not None:
+                    out["addr"] = it[1]
+                if it[2] is not None:
+                    out["port"] = it[2]
+        return {kind: out or None}
+
+    def tproxy_stmt(self, items):
+        out: dict = {}
+        for it in items:
+            if isinstance(it, str):
+                out["family"] = it
+            else:
+                if it[1] is not None:
+                    out["addr"] = it[1]
+                if it[2] is not None:
+                    out["port"] = it[2]
+        return {"tproxy": out}
+
+    def fwd_stmt(self, items):
+        out: dict = {}
+        rest = list(items)
+        if rest and isinstance(rest[0], str) and rest[0] in ("ip", "ip6"):
+            out["family"] = rest.pop(0)
+        if len(rest) == 2:
+            out["addr"], out["dev"] = _val(rest[0]), _val(rest[1])
+        else:
+            out["dev"] = _val(rest[0])
+        return {"fwd": out}
+
+    def dup_stmt(self, items):
+        out = {"addr": _val(items[0])}
+        if len(items) > 1:
+            out["dev"] = _val(items[1])
+        return {"dup": out}
+
+    def queue_stmt(self, items):
+        out: dict = {}
+        # grammar order: [flags] [to/num expr] [legacy flags]; flags come as str or list
+        for v in items:
+            if isinstance(v, list) or v in ("bypass", "fanout"):
+                out["flags"] = v if isinstance(v, list) else [v]
+            else:
+                out["num"] = _val(v)
+        return {"queue": out or None}
+
+    def notrack_stmt(self, items):
+        return {"notrack": None}
+
+    def mangle_stmt(self, items):
+        key, value = items[0], _val(items[1])
+        if isinstance(key, dict) and "ct" in key and key["ct"].get("key") in (
+                "helper", "timeout", "expectation") and "dir" not in key["ct"]:
+            return {f"ct {key['ct']['key']}": value}
+        return {"mangle": {"key": key, "value": value}}
+
+    def set_stmt(self, items):
+        op, ref, elem = items[0], items[1], _val(items[2])
+        opts: dict = {}
+        data = None
+        for it in items[3:]:
+            if isinstance(it, dict) and len(it) == 1 and next(iter(it)) in (
+                    "timeout", "expires", "comment", "counter", "limit", "quota"):
+                opts.update(it)
+            else:
+                data = _val(it)
+        if opts:
+            elem = {"elem": {"val": elem, **opts}}
+        if data is not None:
+            return {"map": {"op": op, "elem": elem, "data": data, "map": ref}}
+        return {"set": {"op": op, "elem": elem, "set": ref}}
+
+    def flow_stmt(self, items):
+        return {"flow": {"op": "add", "flowtable": items[0]}}
+
+    def ctcount_stmt(self, items):
+        out = {"val": _val(items[-1])}
+        if len(items) > 1:
+            out["inv"] = True
+        return {"ct count": out}
+
+    def synproxy_stmt(self, items):
+        out: dict = {}
+        flags = []
+        for opt in items:
+            if opt[0] in ("timestamp", "sack-perm"):
+                flags.append(opt[0])
+            elif opt[0] == "name":
+                return {"synproxy": opt[1]}
+            else:
+                out[opt[0]] = opt[1]
+        if flags:
+            out["flags"] = flags
+        return {"synproxy": out}
+
+    def synproxy_opt(self, items):
+        return (str(items[0]), _val(items[1]) if len(items) > 1 else None)
+
+    def xt_stmt(self, items):
+        return {"xt": {"type": str(items[0]), "name": _text(items[1])}}
+
+    def last_stmt(self, items):
+        return {"last": {"used": str(items[0])}}
+
+    def comment(self, items):
+        return ("comment", _text(items[0]))
+
+    def rule(self, items):
+        exprs, comment = [], None
+        for it in items:
+            if isinstance(it, tuple) and it[0] == "comment":
+                comment = it[1]
+            else:
+                exprs.append(it)
+        return exprs, comment
+
+    # --- chain / set / table / flowtable / object properties: (key, value) pairs
+    def device(self, items):
+        v = _val(items[0])
+        if isinstance(v, dict) and "set" in v:
+            v = v["set"]
+            v = v[0] if len(v) == 1 else v
+        return ("dev", v)
+
+    def prio(self, items):
+        if len(items) == 1:
+            return ("prio", _val(items[0]))
+        return ("prio", f"{items[0]} {items[1]} {items[2]}")
+
+    def chain_type(self, items):
+        out = {"type": str(items[0]), "hook": str(items[1])}
+        out.update(items[2:])
+        return out
+
+    def chain_policy(self, items):
+        return {"policy": str(items[0])}
+
+    def chain_devices(self, items):
+        return dict(items)
+
+    def chain_comment(self, items):
+        return {"comment": items[0][1]}
+
+    def chain_flags(self, items):
+        return {"flags": [str(items[0])]}
+
+    def type_list(self, items):
+        return [str(i) for i in items]
+
+    def typeof_list(self, items):
+        return items[0] if len(items) == 1 else {"concat": list(items)}
+
+    def sp_type(self, items):
+        t = items[0][0] if len(items[0]) == 1 else items[0]
+        out = {"type": t}
+        if len(items) > 1:
+            out["map"] = items[1][0] if len(items[1]) == 1 else items[1]
+        return out
+
+    def sp_typeof(self, items):
+        out = {"type": {"typeof": items[0]}}
+        if len(items) > 1:
+            out["map"] = {"typeof": items[1]}
+        return out
+
+    def sp_flags(self, items):
+        v = _val(items[0])
+        return {"flags": v if isinstance(v, list) else [v]}
+
+    def sp_timeout(self, items):
+        return {"timeout": _seconds(str(items[0]))}
+
+    def sp_gc(self, items):
+        return {"gc-interval": _seconds(str(items[0]))}
+
+    def sp_size(self, items):
+        return {"size": _val(items[0])}
+
+    def sp_policy(self, items):
+        return {"policy": str(items[0])}
+
+    def sp_automerge(self, items):
+        return {"auto-merge": True}
+
+    def sp_counter(self, items):
+        return {"stmt": [{"counter": None}]}
+
+    def sp_comment(self, items):
+        return {"comment": items[0][1]}
+
+    def sp_stmt(self, items):
+        return {"stmt": [items[0]]}
+
+    def stmt_only(self, items):
+        return items[0]
+
+    def set_elements(self, items):
+        return {"elem": [_val(i) for i in items]}
+
+    def sp_elements(self, items):
+        return items[0]
+
+    def tp_flags(self, items):
+        v = _val(items[0])
+        return {"flags": v if isinstance(v, list) else [v]}
+
+    def tp_comment(self, items):
+        return {"comment": items[0][1]}
+
+    def ft_hook(self, items):
+        return {"hook": str(items[0]), "prio": items[1][1]}
+
+    def ft_devices(self, items):
+        return dict(items)
+
+    def ft_flags(self, items):
+        v = _val(items[0])
+        return {"flags": v if isinstance(v, list) else [v]}
+
+    def ft_counter(self, items):
+        return {"counter": True}
+
+    def obj_prop(self, items):
+        return [_val(i) if not isinstance(i, Token) or i.type != "ATOM" else str(i)
+                for i in items]
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> Lark:
+    """Built once per process (and cached on disk by Lark): grammar analysis costs ~50 ms."""
+    return Lark(grammars.read("nft.lark"), parser="lalr", lexer="contextual", start=STARTS,
+                transformer=_ToJson(), cache=True, maybe_placeholders=False)
+
+
+# ---------------------------------------------------------------- block scanner
+
+@dataclass
+class _Stmt:
+    """One statement of the listing: `text` starts at (line, column) of the input."""
+
+    text: str
+    line: int
+    column: int
+    handle: int | None = None
+
+
+@dataclass
+class _Block:
+    kind: str  # table | chain | set | map | flowtable | object | skip
+    name: str
+    line: int
+    column: int
+    handle: int | None = None
+    family: str = ""
+    obj_kind: str = ""
+
+
+def _scan(text: str, notes: "_Notes"):
+    """Yield ("open", header _Stmt), ("close", _Stmt) and ("stmt", _Stmt) events.
+
+    `{` opens a block when the words before it are a block header (`chain NAME`, `set NAME`,
+    ...), otherwise it is part of the statement (an anonymous set, `elements = {`); a statement
+    ends at a newline or `;` outside inline braces and quotes.
+    """
+    buf: list[str] = []
+    start = (0, 0)
+    depth = 0
+    pending_handle = None
+
+    def flush():
+        nonlocal buf, pending_handle
+        s = "".join(buf).strip()
+        buf = []
+        if s:
+            h, pending_handle = pending_handle, None
+            return _Stmt(s, start[0], start[1], h)
+        return None
+
+    for lineno, line in enumerate(text.split("\n"), 1):
+        m = _ANNOTATION_RE.match(line)
+        if m and m.end() < len(line) and any(c in m.group() for c in "()->↓↑→←⇒="):
+            notes.annotation(lineno, m.group().strip())
+            line = " " * m.end() + line[m.end():]
+        i, n = 0, len(line)
+        in_str = False
+        while i < n:
+            c = line[i]
+            if in_str:
+                buf.append(c)
+                in_str = c != '"'
+            elif c == '"':
+                if not buf or not "".join(buf).strip():
+                    start = (lineno, i + 1)
+                buf.append(c)
+                in_str = True
+            elif c == "#":
+                hm = _HANDLE_RE.match(line, i)
+                if hm:
+                    pending_handle = int(hm.group(1))
+                break
+            elif c == "{":
+                head = "".join(buf).strip()
+                if depth == 0 and (_TABLE_RE.match(head) or _BLOCK_RE.match(head)):
+                    buf = []
+                    hdr = _Stmt(head, start[0], start[1])
+                    hm = _HANDLE_RE.search(line, i)
+                    if hm:
+                        hdr.handle = int(hm.group(1))
+                    yield "open", hdr
+                else:
+                    if not head:
+                        start = (lineno, i + 1)
+                    depth += 1
+                    buf.append(c)
+            elif c == "}":
+                if depth:
+                    depth -= 1
+                    buf.append(c)
+                else:
+                    st = flush()
+                    if st:
+                        yield "stmt", st
+                    yield "close", _Stmt("}", lineno, i + 1)
+            elif c == ";" and depth == 0:
+                st = flush()
+                if st:
+                    yield "stmt", st
+            else:
+                if not c.isspace() and not "".join(buf).strip():
+                    start = (lineno, i + 1)
+                    buf = []
+                buf.append(c)
+            i += 1
+        if depth == 0:
+            st = flush()
+            if st:
+                yield "stmt", st
+        else:
+            buf.append("\n")
+    st = flush()
+    if st:
+        yield "stmt", st
+
+
+class _Notes:
+    """Recoveries worth one info note each (not one per line): annotations, upper case."""
+
+    def __init__(self) -> None:
+        self.annotations: list[tuple[int, str]] = []
+        self.uppercased: list[tuple[int, str]] = []
+
+    def annotation(self, line: int, text: str) -> None:
+        self.annotations.append((line, text))
+
+
+# ---------------------------------------------------------------- statement parsing
+
+_WORDS = {"ATOM": "a value", "STRING": "a quoted string", "NEG_ATOM": "a number",
+          "SETREF": "a set reference (@name)", "RAWPAYLOAD": "a raw payload (@th,0,16)",
+          "$END": "the end of the statement"}
+
+
+@functools.lru_cache(maxsize=1)
+def _keywords() -> dict[str, str]:
+    """Terminal name -> the word it stands for, to say what was expected in plain words."""
+    return {t.name: t.pattern.value for t in _parser().terminals if t.pattern.type == "str"}
+
+
+def _expected(names) -> str:
+    kw = _keywords()
+    words = sorted({_WORDS.get(n) or f"`{kw.get(n, n.lower())}`" for n in names})
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words) if words else "something else"
+
+
+def _error_offset(e: UnexpectedInput, text: str) -> int:
+    if isinstance(e, UnexpectedToken):
+        if e.token.type == "$END":
+            return len(text)
+        return e.token.start_pos or 0
+    return getattr(e, "pos_in_stream", 0) or 0
+
+
+def _describe(e: UnexpectedInput, text: str) -> str:
+    if isinstance(e, UnexpectedToken):
+        if e.token.type == "$END":
+            return f"the statement ends too early: expected {_expected(e.expected)}"
+        return f"cannot read `{e.token}` here: expected {_expected(e.expected)}"
+    if isinstance(e, UnexpectedCharacters):
+        off = e.pos_in_stream
+        word = text[off:].split(None, 1)[0] if text[off:].strip() else text[off:off + 1]
+        allowed = getattr(e, "allowed", None) or ()
+        return f"cannot read `{word}` here: expected {_expected(allowed)}"
+    return "cannot read this statement"
+
+
+def _units(text: str) -> list[tuple[int, int]]:
+    """Word spans of a statement, a `{ ... }` group and a quoted string counting as one word."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        j, depth, in_str = i, 0, False
+        while j < n:
+            c = text[j]
+            if in_str:
+                in_str = c != '"'
+            elif c == '"':
+                in_str = True
+            elif c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+            elif c.isspace() and depth <= 0:
+                break
+            j += 1
+        out.append((i, j))
+        i = j
+    return out
+
+
+def _try(text: str, start: str):
+    try:
+        return _parser().parse(text, start=start), None
+    except UnexpectedInput as e:
+        return None, e
+    except (LarkError, ValueError, IndexError, KeyError, TypeError) as e:
+        return None, e
+
+
+def _salvage(text: str, err_off: int, depth: int = 0):
+    """The readable statements of a garbled rule: drop the fewest words around the error so
+    that what precedes and what follows both parse. Returns (exprs, skipped word texts)."""
+    units = _units(text)
+    k = next((i for i, (a, b) in enumerate(units) if a <= err_off < b), len(units))
+    best = None
+    for skip in range(1, 6):
+        for j in range(k, max(-1, k - 6), -1):
+            s = j + skip
+            if s > k + 1 or s > len(units):
+                continue
+            head = text[:units[j][0]] if j < len(units) else text
+            tail = text[units[s][0]:] if s < len(units) else ""
+            hres = ([], None) if not head.strip() else _try(head, "rule")
+            if hres[0] is None:
+                continue
+            if tail.strip():
+                tres, terr = _try(tail, "rule")
+                if tres is None:
+                    if depth >= 2 or not isinstance(terr, UnexpectedInput):
+                        continue
+                    sub, sub_skipped = _salvage(tail, _error_offset(terr, tail), depth + 1)
+                    if not sub:
+                        continue
+                    tres = (sub, None)
+                    extra = sub_skipped
+                else:
+                    extra = []
+            else:
+                tres, extra = ([], None), []
+            hexprs = hres[0][0] if head.strip() else []
+            texprs = tres[0] if isinstance(tres[0], list) else tres[0][0]
+            skipped = [text[units[j][0]:units[s - 1][1]]] + extra
+            best = (hexprs + texprs, skipped)
+            break
+        if best:
+            break
+    return best or ([], [text])
+
+
+# ---------------------------------------------------------------- objects
+
+def _size_bytes(num, unit) -> int:
+    return int(num) * _UNITS.get(str(unit), 1)
+
+
+def _object_body(kind: str, words: list) -> dict:
+    """Properties of a named stateful object from its body words, as nft -j prints them."""
+    out: dict = {}
+    w = list(words)
+    if kind == "counter":
+        for i in range(0, len(w) - 1, 2):
+            out[str(w[i])] = _val(Token("ATOM", str(w[i + 1])))
+    elif kind == "quota":
+        if w and w[0] in ("over", "until"):
+            out["inv"] = w.pop(0) == "over"
+        if len(w) >= 2:
+            out["bytes"] = _size_bytes(w[0], w[1])
+        if len(w) >= 5 and w[2] == "used":
+            out["used"] = _size_bytes(w[3], w[4])
+    elif kind == "limit":
+        if w and w[0] == "rate":
+            w.pop(0)
+        if w and w[0] in ("over", "until"):
+            out["inv"] = w.pop(0) == "over"
+        if w:
+            if len(w) > 1 and "/" in str(w[1]):
+                unit, _, per = str(w[1]).partition("/")
+                out.update(rate=int(w[0]), per=per, rate_unit=unit)
+                w = w[2:]
+            else:
+                rate, _, per = str(w[0]).partition("/")
+                out.update(rate=int(rate), per=per)
+                w = w[1:]
+        if len(w) >= 2 and w[0] == "burst":
+            out["burst"] = int(w[1])
+        elif "rate_unit" not in out:
+            out["burst"] = 5
+    elif kind == "secmark":
+        if w:
+            out["context"] = str(w[0])
+    elif kind == "synproxy":
+        flags = []
+        i = 0
+        while i < len(w):
+            if w[i] in ("mss", "wscale") and i + 1 < len(w):
+                out[w[i]] = _val(Token("ATOM", str(w[i + 1])))
+                i += 2
+            else:
+                flags.append(str(w[i]))
+                i += 1
+        if flags:
+            out["flags"] = flags
+    else:  # ct helper / ct timeout / ct expectation: `key value` pairs
+        i = 0
+        while i < len(w):
+            key = str(w[i])
+            if i + 1 < len(w) and w[i + 1] == "=":
+                i += 1
+            if i + 1 >= len(w):
+                break
+            value = w[i + 1]
+            if isinstance(value, dict) and "set" in value:
+                value = {str(k): v for k, v in value["set"]}
+            elif key == "timeout" and kind == "ct expectation":
+                value = int(_seconds(str(value)) * 1000)
+            elif isinstance(value, str):
+                value = _int_or_self(value)
+            out[key] = value
+            i += 2
+    return out
+
+
+# ---------------------------------------------------------------- assembling the objects
+
+@dataclass
+class _TableAcc:
+    obj: dict
+    span: Span
+    chains: dict = field(default_factory=dict)  # name -> [obj, span]
+    sets: list = field(default_factory=list)
+    objects: list = field(default_factory=list)
+    flowtables: list = field(default_factory=list)
+    rules: list = field(default_factory=list)  # (obj, span, raw)
+
+
+class _Reader:
+    def __init__(self, source: str, line_offset: int) -> None:
+        self.source = source
+        self.line_offset = line_offset
+        self.tables: dict[tuple[str, str], _TableAcc] = {}
+        self.problems: list[Diagnostic] = []
+        self.notes = _Notes()
+        self.stack: list[_Block] = []
+        self.current: dict | None = None  # the open chain/set/flowtable/object body
+        self.skipped_lines = 0
+
+    # --- diagnostics
+    def span(self, line: int, column: int) -> Span:
+        return Span(self.source, line + self.line_offset, column)
+
+    def problem(self, line: int, column: int, message: str,
+                severity: Severity = Severity.ERROR) -> None:
+        self.problems.append(Diagnostic("NF001", "syntax-error", severity, message,
+                                        self.span(line, column),
+                                        key=(self.source, message)))
+
+    def parse_error(self, st: _Stmt, e: Exception, what: str) -> int:
+        if isinstance(e, UnexpectedInput):
+            off = _error_offset(e, st.text)
+            line, col = self._locate(st, off)
+            self.problem(line, col, f"{what}: {_describe(e, st.text)}")
+            return off
+        self.problem(st.line, st.column, f"{what}: cannot read it ({type(e).__name__})")
+        return 0
+
+    @staticmethod
+    def _locate(st: _Stmt, off: int) -> tuple[int, int]:
+        before = st.text[:off]
+        nl = before.count("\n")
+        if nl:
+            return st.line + nl, off - before.rfind("\n")
+        return st.line, st.column + off
+
+    # --- structure
+    def close_all(self, why_line: int, why: str) -> None:
+        while self.stack:
+            self.close(why_line, why)
+
+    def close(self, line: int, why: str | None = None) -> None:
+        blk = self.stack.pop()
+        if why and blk.kind != "skip":
+            self.problem(line, 1, f"missing `}}` for {blk.kind} {blk.name} (line "
+                         f"{blk.line + self.line_offset}): closed it because {why}",
+                         Severity.WARNING)
+        self.current = None
+        if self.stack and self.stack[-1].kind != "table":
+            self.current = None
+
+    def table_acc(self) -> _TableAcc | None:
+        for blk in reversed(self.stack):
+            if blk.kind == "table":
+                return self.tables.get((blk.family, blk.name))
+        return None
+
+    def open(self, hdr: _Stmt) -> None:
+        head = hdr.text
+        tm = _TABLE_RE.match(head)
+        if tm:
+            if self.stack:
+                self.close_all(hdr.line, "a new `table` starts here")
+            family, name = tm.group(1) or "ip", _unquote(tm.group(2))
+            self.stack.append(_Block("table", name, hdr.line, hdr.column, hdr.handle, family))
+            key = (family, name)
+            if key not in self.tables:
+                obj = {"family": family, "name": name}
+                if hdr.handle is not None:
+                    obj["handle"] = hdr.handle
+                self.tables[key] = _TableAcc({"table": obj}, self.span(hdr.line, hdr.column))
+            return
+        bm = _BLOCK_RE.match(head)
+        kind, name = re.sub(r"\s+", " ", bm.group(1)), _unquote(bm.group(2))
+        while self.stack and self.stack[-1].kind not in ("table",):
+            self.close(hdr.line, f"a new `{kind}` starts here")
+        acc = self.table_acc()
+        if acc is None:
+            self.problem(hdr.line, hdr.column, f"`{kind} {name}` outside of any `table` block: "
+                         "its body is not read")
+            self.stack.append(_Block("skip", name, hdr.line, hdr.column))
+            return
+        fam, tname = acc.obj["table"]["family"], acc.obj["table"]["name"]
+        span = self.span(hdr.line, hdr.column)
+        body: dict = {"family": fam, "table": tname, "name": name}
+        if hdr.handle is not None:
+            body["handle"] = hdr.handle
+        if kind == "chain":
+            if name in acc.chains:
+                body = acc.chains[name][0]["chain"]
+            else:
+                acc.chains[name] = [{"chain": body}, span]
+            blk_kind = "chain"
+        elif kind in ("set", "map"):
+            acc.sets.append([{kind: body}, span])
+            blk_kind = "set"
+        elif kind == "flowtable":
+            acc.flowtables.append([{kind: body}, span])
+            blk_kind = "flowtable"
+        else:
+            body["_words"] = []
+            acc.objects.append([{kind: body}, span])
+            blk_kind = "object"
+        self.stack.append(_Block(blk_kind, name, hdr.line, hdr.column, hdr.handle, fam, kind))
+        self.current = body
+
+    # --- statements
+    def statement(self, st: _Stmt) -> None:
+        top = self.stack[-1] if self.stack else None
+        if top is None:
+            self.toplevel(st)
+        elif top.kind == "skip":
+            self.skipped_lines += 1
+        elif top.kind == "table":
+            self.prop(st, "table_prop", self.table_acc().obj["table"], "table property")
+        elif top.kind == "chain":
+            first = st.text.split(None, 1)[0]
+            if first in ("type", "policy", "device", "devices") or (
+                    first == "comment" and not self.table_acc().rules):
+                self.chain_prop(st, top)
+            else:
+                self.rule(st, top)
+        elif top.kind == "set":
+            self.prop(st, "set_prop", self.current, "set property")
+        elif top.kind == "flowtable":
+            self.prop(st, "flowtable_prop", self.current, "flowtable property", prio=True)
+        elif top.kind == "object":
+            res, err = _try(st.text, "obj_prop")
+            if res is None:
+                self.parse_error(st, err, f"{top.obj_kind} {top.name}")
+            else:
+                self.current["_words"].extend(res)
+
+    def toplevel(self, st: _Stmt) -> None:
+        first = st.text.split(None, 1)[0]
+        if first in ("define", "include", "flush"):
+            self.problem(st.line, st.column, f"`{first}` statement not followed: nflint reads "
+                         "the listing as given", Severity.INFO)
+            return
+        self.problem(st.line, st.column, "expected a `table` block here (nft list ruleset "
+                     f"output starts every block with `table FAMILY NAME {{`), got `{st.text[:40]}`")
+
+    def prop(self, st: _Stmt, start: str, target: dict, what: str, prio: bool = False) -> None:
+        res, err = _try(st.text, start)
+        if res is None:
+            self.parse_error(st, err, what)
+            return
+        if prio and "prio" in res:
+            res["prio"] = resolve_priority(target["family"], res["prio"]) if isinstance(
+                res["prio"], str) else res["prio"]
+        target.update(res)
+
+    def chain_prop(self, st: _Stmt, blk: _Block) -> None:
+        res, err = _try(st.text, "chain_prop")
+        if res is None:
+            self.parse_error(st, err, f"chain {blk.name}")
+            return
+        if "prio" in res and isinstance(res["prio"], str):
+            num = resolve_priority(blk.family, res["prio"])
+            if num is None:
+                self.problem(st.line, st.column, f"unknown priority name `{res['prio']}` "
+                             f"for the {blk.family} family", Severity.WARNING)
+            else:
+                res["prio"] = num
+        self.current.update(res)
+
+    def rule(self, st: _Stmt, blk: _Block) -> None:
+        text = st.text
+        res, err = _try(text, "rule")
+        if res is None and _UPPER_WORD_RE.search(text):
+            kw = set(_keywords().values())
+            lowered = _UPPER_WORD_RE.sub(
+                lambda m: m.group().lower() if m.group().lower() in kw else m.group(), text)
+            if lowered != text:
+                res2, err2 = _try(lowered, "rule")
+                self.notes.uppercased.append((st.line, st.column))
+                text, res, err = lowered, res2, err2 if res2 is None else None
+        if res is None:
+            lowered_st = _Stmt(text, st.line, st.column, st.handle)
+            off = self.parse_error(lowered_st, err, f"rule in chain {blk.name}")
+            exprs, skipped = _salvage(text, off) if isinstance(err, UnexpectedInput) else ([],
+                                                                                        [text])
+            if not exprs:
+                return
+            self.problem(st.line, st.column, "kept the readable part of this rule; could not "
+                         f"read: {', '.join(repr(s) for s in skipped)}", Severity.INFO)
+            comment = None
+        else:
+            exprs, comment = res
+        acc = self.table_acc()
+        fam = blk.family
+        body = {"family": fam, "table": acc.obj["table"]["name"], "chain": blk.name,
+                "expr": [_complete(e, fam) for e in exprs]}
+        if comment is not None:
+            body["comment"] = comment
+        if st.handle is not None:
+            body["handle"] = st.handle
+        acc.rules.append(({"rule": body}, self.span(st.line, st.column), st.text))
+
+    def finish(self, last_line: int) -> None:
+        while self.stack:
+            blk = self.stack[-1]
+            self.close(last_line, "the input ends here")
+            del blk
+        for acc in self.tables.values():
+            for obj, _ in acc.objects:
+                kind = next(iter(obj))
+                body = obj[kind]
+                body.update(_object_body(kind, body.pop("_words")))
+        if self.skipped_lines:
+            pass  # reported with the header that started the unread block
+        if self.notes.annotations:
+            line, text = self.notes.annotations[0]
+            self.problem(line, 1, f"ignored hand annotations like `{text}` at the start of "
+                         f"{len(self.notes.annotations)} line(s)", Severity.INFO)
+        if self.notes.uppercased:
+            line, col = self.notes.uppercased[0]
+            self.problem(line, col, "read upper-case keywords (e.g. `COUNTER`) as lower case "
+                         f"on {len(self.notes.uppercased)} line(s): nft itself rejects them",
+                         Severity.INFO)
+
+    def objects(self) -> tuple[list, list, list]:
+        objs, spans, raws = [], [], []
+        for acc in self.tables.values():
+            groups = [[acc.obj, acc.span, ""]] + [[o, s, ""] for o, s in acc.chains.values()]
+            groups += [[o, s, ""] for o, s in acc.sets + acc.objects + acc.flowtables]
+            for o, s, r in groups + [list(r) for r in acc.rules]:
+                objs.append(o)
+                spans.append(s)
+                raws.append(r)
+        return objs, spans, raws
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1] if name.startswith('"') and name.endswith('"') else name
+
+
+def _complete(expr: dict, family: str) -> dict:
+    """What the listing leaves implicit but nft -j spells out (a bare `reject`)."""
+    if "reject" in expr and expr["reject"] is None:
+        kind = {"ip": "icmp", "ip6": "icmpv6"}.get(family, "icmpx")
+        return {"reject": {"type": kind, "expr": "port-unreachable"}}
+    return expr
+
+
+def read_objects(text: str, source: str, *, line_offset: int = 0):
+    """(objects, spans, raw texts, problems): the listing as `nft -j list ruleset` objects."""
+    r = _Reader(source, line_offset)
+    lines = text.count("\n") + 1
+    for kind, st in _scan(text, r.notes):
+        try:
+            if kind == "open":
+                r.open(st)
+            elif kind == "close":
+                if r.stack:
+                    r.close(st.line)
+                else:
+                    r.problem(st.line, st.column, "unexpected `}`: no block is open here")
+            else:
+                r.statement(st)
+        except Exception as e:  # noqa: BLE001 - bad input must never become a traceback
+            r.problem(st.line, st.column, f"cannot read this statement ({type(e).__name__}: "
+                      f"{e})")
+    r.finish(lines)
+    objs, spans, raws = r.objects()
+    return objs, spans, raws, r.problems
+
+
+def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = None
+          ) -> Contribution:
+    """The nflint frontend entry point for `nft list ruleset` text."""
+    from .nft_json import contribution_from_objects
+
+    objs, spans, raws, problems = read_objects(text, source, line_offset=line_offset)
+    c = contribution_from_objects(objs, source, spans, fidelity=FIDELITY, raw_texts=raws)
+    c.problems[:0] = problems
+    return c

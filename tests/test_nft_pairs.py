@@ -1,0 +1,93 @@
+"""nftables' own test dumps: the same ruleset as `nft list ruleset` text and as `nft -j` JSON.
+
+The text frontend must rewrite each listing into exactly the objects nft -j printed (proving
+the grammar and the rewrite independently of the JSON mapper), and both must give one model.
+Reads the shared corpus in place; skips when it is absent.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from nflint.frontends import nft_text
+
+CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "nftables-tests"
+PAIRS = sorted(p for p in CORPUS.glob("*/dumps/*.nft") if p.with_suffix(".json-nft").exists())
+ORDER = ("table", "chain", "set", "map", "flowtable", "rule")
+
+
+def normalise(objects: list) -> list:
+    """Drop metainfo and handles; group by kind (nft versions order the kinds differently)."""
+    out = []
+    for o in objects:
+        kind = next(iter(o))
+        if kind == "metainfo":
+            continue
+        body = {k: v for k, v in o[kind].items() if k != "handle"}
+        out.append((ORDER.index(kind) if kind in ORDER else len(ORDER), kind, body))
+    out.sort(key=lambda x: x[0])  # stable: order within a kind is kept
+    return [{kind: body} for _, kind, body in out]
+
+
+def json_objects(path: Path) -> list:
+    return normalise(json.loads(path.read_text())["nftables"])
+
+
+def text_objects(path: Path) -> tuple[list, list]:
+    objs, _, _, problems = nft_text.read_objects(path.read_text(), str(path))
+    return normalise(objs), problems
+
+
+def first_difference(a: list, b: list) -> str | None:
+    if len(a) != len(b):
+        return f"{len(a)} objects from text, {len(b)} in JSON"
+    for x, y in zip(a, b):
+        if x != y:
+            return f"text: {json.dumps(x)[:400]}\njson: {json.dumps(y)[:400]}"
+    return None
+
+
+def _ids():
+    return [str(p.relative_to(CORPUS)) for p in PAIRS]
+
+
+@pytest.mark.skipif(not PAIRS, reason=f"nftables test dumps not found under {CORPUS}")
+@pytest.mark.parametrize("path", PAIRS, ids=_ids())
+def test_text_gives_the_json_objects(path: Path):
+    try:
+        expected = json_objects(path.with_suffix(".json-nft"))
+    except (ValueError, KeyError) as e:
+        pytest.skip(f"JSON side unreadable: {e}")
+    got, problems = text_objects(path)
+    assert not [p.message for p in problems if p.severity >= 3]
+    diff = first_difference(got, expected)
+    assert diff is None, diff
+
+
+def _model(tables) -> list:
+    """Tables as plain data without spans, handles and raw texts (they differ by design)."""
+    def strip(x):
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            return {f.name: strip(getattr(x, f.name)) for f in dataclasses.fields(x)
+                    if f.name not in ("span", "handle", "raw")}
+        if isinstance(x, (list, tuple)):
+            return [strip(i) for i in x]
+        return x
+    return [strip(t) for t in tables]
+
+
+@pytest.mark.skipif(not PAIRS, reason=f"nftables test dumps not found under {CORPUS}")
+@pytest.mark.parametrize("path", PAIRS, ids=_ids())
+def test_text_and_json_give_one_model(path: Path):
+    nft_json = pytest.importorskip("nflint.frontends.nft_json")
+    jtext = path.with_suffix(".json-nft").read_text()
+    try:
+        json.loads(jtext)
+    except ValueError as e:
+        pytest.skip(f"JSON side unreadable: {e}")
+    from_json = nft_json.parse(jtext, "dump.json")
+    from_text = nft_text.parse(path.read_text(), "dump.nft")
+    assert _model(from_text.tables) == _model(from_json.tables)
