@@ -10,9 +10,10 @@ Typical use::
     with Lab() as lab:
         a, b = lab.netns("a"), lab.netns("b")
         lab.veth(a, "eth0", b, "eth0")
-        a.addr("eth0", "192.0.2.1/24"); a.up("eth0")
-        b.addr("eth0", "192.0.2.2/24"); b.up("eth0")
-        b.load_iptables("*filter\\n-A INPUT -p tcp --dport 80 -j REJECT --reject-with tcp-reset\\nCOMMIT\\n")
+        a.addr("eth0", "192.0.2.1/24")
+        b.addr("eth0", "192.0.2.2/24")
+        b.load_iptables("*filter\\n-A INPUT -p tcp --dport 80 -j REJECT "
+                        "--reject-with tcp-reset\\nCOMMIT\\n")
         assert lab.tcp_connect(a, b, "192.0.2.2", 80).kind == "refused"
         paste = b.capture_bundle()     # what a user would paste into a support thread
 
@@ -35,7 +36,8 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 __all__ = [
-    "ALLOWED_NETWORKS", "Background", "Lab", "LabError", "Listener", "Netns", "Outcome", "RuleCounter",
+    "ALLOWED_NETWORKS", "Background", "Lab", "LabError", "Listener", "Netns", "Outcome",
+    "RuleCounter",
     "cleanup_stale", "tcp_connect", "tcp_connect_many", "unavailable_reason",
 ]
 
@@ -59,7 +61,8 @@ class LabError(RuntimeError):
 def _check_address(text: str) -> None:
     net = ipaddress.ip_network(text, strict=False)
     if not any(net.version == a.version and net.subnet_of(a) for a in ALLOWED_NETWORKS):
-        raise LabError(f"{text} is outside the lab's test ranges {[str(a) for a in ALLOWED_NETWORKS]}")
+        ranges = ", ".join(str(a) for a in ALLOWED_NETWORKS)
+        raise LabError(f"{text} is outside the lab's test ranges ({ranges})")
 
 
 def _argv(cmd: str | Sequence[str]) -> list[str]:
@@ -95,7 +98,8 @@ def unavailable_reason(tools: Iterable[str] = ("ip", "iptables", "nft")) -> str 
         return "kernel lab needs root (network namespaces, netfilter)"
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
-        return f"kernel lab needs {', '.join(missing)} on PATH (apt-get install iptables nftables iproute2)"
+        return (f"kernel lab needs {', '.join(missing)} on PATH "
+                "(apt-get install iptables nftables conntrack iproute2)")
     if not _unavailable:
         name = f"{PREFIX}-{os.getpid()}-probe"
         try:
@@ -169,7 +173,8 @@ class Outcome:
 
     def __str__(self) -> str:
         hs = "handshake ok" if self.connected else "no handshake"
-        return f"{self.kind} ({hs}, {self.elapsed:.2f}s{', ' + self.detail if self.detail else ''})"
+        detail = f", {self.detail}" if self.detail else ""
+        return f"{self.kind} ({hs}, {self.elapsed:.2f}s{detail})"
 
 
 @dataclass(frozen=True)
@@ -270,7 +275,8 @@ class Background:
     def read(self, seconds: float = 0.05, until: str | None = None) -> str | None:
         """Collect lines for up to ``seconds``; return early the first line starting ``until``."""
         deadline = time.monotonic() + seconds
-        fd = self.proc.stdout.fileno() if self.proc.stdout and not self.proc.stdout.closed else None
+        out = self.proc.stdout
+        fd = out.fileno() if out is not None and not out.closed else None
         for _ in range(10000):
             left = deadline - time.monotonic()
             if fd is None or left <= 0 or not select.select([fd], [], [], left)[0]:
@@ -388,10 +394,12 @@ class Netns:
     def neigh(self, addr: str, lladdr: str, dev: str) -> None:
         """A permanent neighbour entry, to take ARP out of a scenario when that is intended."""
         _check_address(addr)
-        self.run(["ip", "neigh", "replace", addr, "lladdr", lladdr, "dev", dev, "nud", "permanent"])
+        self.run(["ip", "neigh", "replace", addr, "lladdr", lladdr, "dev", dev,
+                  "nud", "permanent"])
 
     def mac(self, ifname: str) -> str:
-        return json.loads(self.run(["ip", "-j", "link", "show", "dev", ifname]).stdout)[0]["address"]
+        links = json.loads(self.run(["ip", "-j", "link", "show", "dev", ifname]).stdout)
+        return links[0]["address"]
 
     # -- sysctls ----------------------------------------------------------------------------
     def sysctl(self, key: str, value: str | int) -> None:
@@ -419,7 +427,7 @@ class Netns:
         self.run(["nft", "-f", "-"], input=text)
 
     def counters(self, backend: str = "iptables-nft") -> list[RuleCounter]:
-        """Every rule's counters: ``<backend>-save -c`` for iptables, ``nft list ruleset`` for nft."""
+        """Every rule's counters: from ``<backend>-save -c``, or ``nft list ruleset`` for nft."""
         if backend == "nft":
             return _nft_counters(self.run(["nft", "list", "ruleset"]).stdout)
         if backend not in ("iptables-nft", "iptables-legacy", "ip6tables-nft", "ip6tables-legacy"):

@@ -1,4 +1,4 @@
-"""The lab itself: outcomes tell failures apart, rulesets load, dumps are complete, cleanup holds."""
+"""The lab itself: outcomes tell failures apart, rulesets load, dumps complete, cleanup holds."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ steps; /work/shared/research/kernel-facts.md explains each outcome.
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 
@@ -69,6 +70,24 @@ def test_seed_story(seed_host, backend, variant, to_published, to_lan, isolated)
     assert (seed.isolation_drops() > 0) == isolated
     # A SYN that dies in the host never reaches the container; a reset flow did reach it.
     assert (HA_IP in seed.web_listener.peers()) == (to_published in ("ok", "reset"))
+
+
+def _martians() -> int | None:
+    proc = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=10)
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.count(f"martian source 198.18.0.4 from {HA_IP}, on dev {LAN137}")
+
+
+def test_untouched_seed_drop_is_the_reverse_path_check(seed_host):
+    """The kernel says why (log_martians is per namespace; the log itself is the host's)."""
+    seed = seed_host(SEED)
+    before = _martians()
+    if before is None:
+        pytest.skip("dmesg is not readable here")
+    seed.host.sysctl("net.ipv4.conf.all.log_martians", 1)
+    assert seed.ha_to_published(TIMEOUT).kind == "timeout"
+    assert _martians() > before
 
 
 @pytest.mark.parametrize("backend", DOCKER28)
