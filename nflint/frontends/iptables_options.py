@@ -30,6 +30,7 @@ Vocabulary (lower case, nft spelling wherever nft has a name):
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 from ..matches import (AddressMatch, AddrTypeMatch, CommentMatch, ConntrackMatch, FieldMatch,
                        IcmpTypeMatch, InterfaceMatch, MarkMatch, Match, ModuleMatch, PhysdevMatch,
@@ -117,19 +118,17 @@ LOG_TARGETS = frozenset(("LOG", "NFLOG", "ULOG"))
 KNOWN_TARGETS = (frozenset(VERDICT_TARGETS) | frozenset(NAT_TARGETS) | OTHER_TARGETS
                  | LOG_TARGETS | frozenset(("NOTRACK", "CT", "MARK", "CONNMARK")))
 
-# Options every rule understands, whatever modules it loads.
+# Options every rule understands, whatever modules it loads: option -> (kind, number of values).
 GENERIC = {
-    "-s": "saddr", "--source": "saddr", "--src": "saddr",
-    "-d": "daddr", "--destination": "daddr", "--dst": "daddr",
-    "-p": "proto", "--protocol": "proto",
-    "-i": "in", "--in-interface": "in", "-o": "out", "--out-interface": "out",
-    "-f": "frag", "--fragment": "frag",
-    "-m": "match", "--match": "match",
-    "-j": "jump", "--jump": "jump", "-g": "goto", "--goto": "goto",
-    "-c": "counters", "--set-counters": "counters",
+    "-s": ("saddr", 1), "--source": ("saddr", 1), "--src": ("saddr", 1),
+    "-d": ("daddr", 1), "--destination": ("daddr", 1), "--dst": ("daddr", 1),
+    "-p": ("proto", 1), "--protocol": ("proto", 1),
+    "-i": ("in", 1), "--in-interface": ("in", 1), "-o": ("out", 1), "--out-interface": ("out", 1),
+    "-f": ("frag", 0), "--fragment": ("frag", 0),
+    "-m": ("match", 1), "--match": ("match", 1),
+    "-j": ("jump", 1), "--jump": ("jump", 1), "-g": ("goto", 1), "--goto": ("goto", 1),
+    "-c": ("counters", 2), "--set-counters": ("counters", 2),
 }
-_ARITY = {"saddr": 1, "daddr": 1, "proto": 1, "in": 1, "out": 1, "frag": 0, "match": 1,
-          "jump": 1, "goto": 1, "counters": 2}
 
 
 def spec_text(spec: Spec) -> str:
@@ -156,6 +155,15 @@ def _one(spec: Spec) -> str:
 
 
 def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    addr, sep, plen = text.partition("/")
+    if "." in addr and (not sep or plen.isdigit() and plen.isascii()):
+        try:  # 2x faster than ip_network for the common dotted quad, same result
+            packed = socket.inet_pton(socket.AF_INET, addr)
+        except OSError:
+            pass
+        else:
+            return ipaddress.IPv4Network((int.from_bytes(packed, "big"), int(plen) if sep else 32),
+                                         strict=False)
     return ipaddress.ip_network(text, strict=False)
 
 
@@ -223,62 +231,74 @@ def _nat_to(text: str) -> tuple[str | None, tuple[int, int] | None]:
 
 class RuleMapper:
     """Turns the specs of one rule into typed matches and actions; one instance per parse (its
-    memo tables grow with the distinct spec groups of the input)."""
+    memo tables grow with the distinct specs of the input).
+
+    Most module options map one spec to one match and are memoised spec by spec; the modules in
+    `_GROUPED` need all their options together (a ModuleMatch, addrtype's --limit-iface-*)."""
 
     def __init__(self) -> None:
         self._generic: dict[Spec, Match | None] = {}
-        self._modules: dict[tuple, tuple[Match, ...]] = {}
+        self._per_spec: dict[tuple, Match | None] = {}
+        self._grouped: dict[tuple, tuple[Match, ...]] = {}
         self._targets: dict[tuple, tuple[Action, ...]] = {}
 
     def map(self, specs: list[Spec]) -> tuple[tuple[Match, ...], tuple[Action, ...],
                                                   tuple[int, int] | None]:
         matches: list[Match] = []
+        add = matches.append
         counters = None
         proto = None
-        module: str | None = None  # the -m module (or implicit protocol module) being filled
-        mod_specs: list[Spec] = []
+        module: str | None = None  # the -m module (or implicit protocol module) in effect
+        group: list[Spec] | None = None  # options of a grouped module, gathered until it ends
         target: tuple[str, str] | None = None  # ("jump"|"goto", name)
         target_specs: list[Spec] = []
-        sink = None  # where a module/target option goes: "module" | "target" | None
+        in_target = False  # options now belong to the -j target
         generic = self._generic
+        per_spec = self._per_spec
         for spec in specs:
-            kind = GENERIC.get(spec[1])
-            if kind is None:
-                if sink is None and (proto in PORT_MODULES or proto in ("icmp", "icmpv6")):
-                    # `-p tcp --dport 22`: iptables loads the protocol's match implicitly.
-                    module = "icmp6" if proto == "icmpv6" else proto
-                    mod_specs = []
-                    sink = "module"
-                if sink == "module":
-                    mod_specs.append(spec)
-                elif sink == "target":
+            g = GENERIC.get(spec[1])
+            if g is None:
+                if in_target:
                     target_specs.append(spec)
-                else:
-                    raise OptionError(f"unknown option {spec[1]} (no -m module or -j target "
-                                      "before it)", spec[1])
+                    continue
+                if module is None:
+                    if proto in _IMPLICIT_MODULES:
+                        # `-p tcp --dport 22`: iptables loads the protocol's match implicitly.
+                        module = _IMPLICIT_MODULES[proto]
+                    else:
+                        raise OptionError(f"unknown option {spec[1]} (no -m module or -j target "
+                                          "before it)", spec[1])
+                if group is not None:
+                    group.append(spec)
+                    continue
+                key = (module, proto, spec)
+                m = per_spec.get(key, False)
+                if m is False:
+                    m = per_spec[key] = _spec_match(module, proto, spec)
+                if m is not None:
+                    add(m)
                 continue
+            kind, arity = g
             values = spec[2]
-            if len(values) != _ARITY[kind]:
-                if kind == "frag":
-                    raise OptionError(f"option {spec[1]} takes no value", spec[1])
-                n = _ARITY[kind]
-                raise OptionError(f"option {spec[1]} takes {n} value{'s' if n > 1 else ''}, got "
-                                  f"{len(values)}", spec[1])
+            if len(values) != arity:
+                raise OptionError(f"option {spec[1]} takes {arity or 'no'} value"
+                                  f"{'' if arity == 1 else 's'}, got {len(values)}", spec[1])
             if kind == "match":
-                if module is not None:
-                    matches.extend(self._module(module, proto, mod_specs))
-                module, mod_specs, sink = values[0], [], "module"
                 if spec[0]:
                     raise OptionError("`!` cannot negate -m", spec[1])
+                if group is not None:
+                    matches.extend(self._group(module, group))
+                module, in_target = values[0], False
+                group = [] if module not in _PER_SPEC_MODULES else None
             elif kind == "jump" or kind == "goto":
                 if target is not None:
                     raise OptionError("a rule has only one -j/-g target", spec[1])
                 if spec[0]:
                     raise OptionError(f"`!` cannot negate {spec[1]}", spec[1])
-                if module is not None:
-                    matches.extend(self._module(module, proto, mod_specs))
-                    module, mod_specs = None, []
-                target, sink = (kind, values[0]), "target"
+                if group is not None:
+                    matches.extend(self._group(module, group))
+                    group = None
+                module, target, in_target = None, (kind, values[0]), True
             elif kind == "counters":
                 try:
                     counters = (int(values[0]), int(values[1]))
@@ -287,68 +307,22 @@ class RuleMapper:
             else:
                 m = generic.get(spec, False)
                 if m is False:
-                    m = generic[spec] = self._generic_match(kind, spec)
+                    m = generic[spec] = _generic_match(kind, spec)
                 if m is not None:
-                    matches.append(m)
+                    add(m)
                 if kind == "proto":
                     proto = protocol_name(values[0])
-        if module is not None:
-            matches.extend(self._module(module, proto, mod_specs))
+        if group is not None:
+            matches.extend(self._group(module, group))
         actions = self._target(target, target_specs) if target is not None else ()
         return tuple(matches), actions, counters
 
-    # -- generic options ---------------------------------------------------------------------
-
-    def _generic_match(self, kind: str, spec: Spec) -> Match | None:
-        neg, opt, values = spec
-        if kind in ("saddr", "daddr"):
-            try:
-                nets = tuple(_network(a) for a in values[0].split(","))
-            except ValueError:
-                return UnknownMatch(spec_text(spec))  # a host name: resolved at restore time
-            return AddressMatch(kind, nets, negated=neg)
-        if kind == "proto":
-            name = protocol_name(values[0])
-            if name == "all" and not neg:
-                return None
-            return ProtocolMatch((name,), negated=neg)
-        if kind in ("in", "out"):
-            return InterfaceMatch(kind, (values[0],), negated=neg)
-        # kind == "frag": the second and further fragments of a datagram
-        return FieldMatch("ip frag-off & 0x1fff", "!=", ("0",), negated=neg)
-
-    # -- match modules -----------------------------------------------------------------------
-
-    def _module(self, module: str, proto: str | None, specs: list[Spec]) -> tuple[Match, ...]:
-        key = (module, proto, *specs)
-        got = self._modules.get(key)
+    def _group(self, module: str, specs: list[Spec]) -> tuple[Match, ...]:
+        key = (module, *specs)
+        got = self._grouped.get(key)
         if got is None:
-            got = self._modules[key] = tuple(self._module_matches(module, proto, tuple(specs)))
+            got = self._grouped[key] = _group_matches(module, tuple(specs))
         return got
-
-    def _module_matches(self, module: str, proto: str | None, specs: tuple[Spec, ...]):
-        if module in OPAQUE_MODULES:
-            yield ModuleMatch(module, _options(specs))
-            return
-        handler = _MODULE_HANDLERS.get(module)
-        if handler is None:
-            text = " ".join(["-m", module, *(spec_text(s) for s in specs)])
-            yield UnknownMatch(text, module)
-            return
-        rest: list[Spec] = []
-        for spec in specs:
-            try:
-                m = handler(module, proto, spec, specs)
-            except (ValueError, IndexError):
-                m = UnknownMatch(spec_text(spec), module)
-            if m is _OPAQUE:
-                rest.append(spec)
-            elif m is not None:
-                yield m
-        if rest:
-            yield ModuleMatch(module, _options(tuple(rest)))
-
-    # -- targets -----------------------------------------------------------------------------
 
     def _target(self, target: tuple[str, str], specs: list[Spec]) -> tuple[Action, ...]:
         key = (target, *specs)
@@ -358,10 +332,49 @@ class RuleMapper:
         return got
 
 
+def _generic_match(kind: str, spec: Spec) -> Match | None:
+    neg, opt, values = spec
+    if kind in ("saddr", "daddr"):
+        try:
+            nets = tuple(_network(a) for a in values[0].split(","))
+        except ValueError:
+            return UnknownMatch(spec_text(spec))  # a host name: resolved at restore time
+        return AddressMatch(kind, nets, negated=neg)
+    if kind == "proto":
+        name = protocol_name(values[0])
+        if name == "all" and not neg:
+            return None
+        return ProtocolMatch((name,), negated=neg)
+    if kind in ("in", "out"):
+        return InterfaceMatch(kind, (values[0],), negated=neg)
+    # kind == "frag": the second and further fragments of a datagram
+    return FieldMatch("ip frag-off & 0x1fff", "!=", ("0",), negated=neg)
+
+
+def _spec_match(module: str, proto: str | None, spec: Spec) -> Match | None:
+    """The match of one option of a module whose options are independent of each other."""
+    try:
+        m = _MODULE_HANDLERS[module](module, proto, spec)
+    except (ValueError, IndexError):
+        return UnknownMatch(spec_text(spec), module)
+    if m is _OPAQUE:
+        return ModuleMatch(module, _options((spec,)))
+    return m
+
+
+def _group_matches(module: str, specs: tuple[Spec, ...]) -> tuple[Match, ...]:
+    if module in OPAQUE_MODULES:
+        return (ModuleMatch(module, _options(specs)),)
+    if module == "addrtype":
+        return _addrtype_matches(specs)
+    text = " ".join(["-m", module, *(spec_text(s) for s in specs)])
+    return (UnknownMatch(text, module),)
+
+
 _OPAQUE = object()  # a handler's answer for "known option, kept in a ModuleMatch"
 
 
-def _ports_handler(module: str, proto: str | None, spec: Spec, specs: tuple[Spec, ...]):
+def _ports_handler(module: str, proto: str | None, spec: Spec):
     neg, opt, values = spec
     field = PORT_OPTIONS.get(opt)
     if field is not None:
@@ -377,7 +390,7 @@ def _ports_handler(module: str, proto: str | None, spec: Spec, specs: tuple[Spec
     return UnknownMatch(spec_text(spec), module)
 
 
-def _multiport_handler(module, proto, spec, specs):
+def _multiport_handler(module, proto, spec):
     neg, opt, values = spec
     field = MULTIPORT_OPTIONS.get(opt)
     if field is None:
@@ -386,7 +399,7 @@ def _multiport_handler(module, proto, spec, specs):
     return PortMatch(field, ranges, proto, negated=neg)
 
 
-def _icmp_handler(module, proto, spec, specs):
+def _icmp_handler(module, proto, spec):
     neg, opt, values = spec
     if module == "icmp" and opt == "--icmp-type":
         return IcmpTypeMatch("icmp", (_icmp_type(_one(spec), ICMP_TYPES),), negated=neg)
@@ -395,7 +408,7 @@ def _icmp_handler(module, proto, spec, specs):
     return UnknownMatch(spec_text(spec), module)
 
 
-def _conntrack_handler(module, proto, spec, specs):
+def _conntrack_handler(module, proto, spec):
     neg, opt, values = spec
     key = "state" if module == "state" and opt == "--state" else (
         CONNTRACK_KEYS.get(opt) if module == "conntrack" else None)
@@ -411,24 +424,28 @@ def _conntrack_handler(module, proto, spec, specs):
     return ConntrackMatch(key, vals, negated=neg)
 
 
-def _addrtype_handler(module, proto, spec, specs):
-    neg, opt, values = spec
-    if opt in ("--limit-iface-in", "--limit-iface-out") and not values:
-        return None  # folded into the type matches below
-    field = {"--src-type": "saddr", "--dst-type": "daddr"}.get(opt)
-    if field is None:
-        return UnknownMatch(spec_text(spec), module)
+def _addrtype_matches(specs: tuple[Spec, ...]) -> tuple[Match, ...]:
     limit = None
     for s in specs:
         if s[1] == "--limit-iface-in":
             limit = "in"
         elif s[1] == "--limit-iface-out":
             limit = "out"
-    types = tuple(t.lower() for t in _one(spec).split(","))
-    return AddrTypeMatch(field, types, limit, negated=neg)
+    out: list[Match] = []
+    for spec in specs:
+        neg, opt, values = spec
+        if opt in ("--limit-iface-in", "--limit-iface-out") and not values:
+            continue  # folded into the type matches
+        field = {"--src-type": "saddr", "--dst-type": "daddr"}.get(opt)
+        if field is None or len(values) != 1:
+            out.append(UnknownMatch(spec_text(spec), "addrtype"))
+            continue
+        types = tuple(t.lower() for t in values[0].split(","))
+        out.append(AddrTypeMatch(field, types, limit, negated=neg))
+    return tuple(out)
 
 
-def _mark_handler(module, proto, spec, specs):
+def _mark_handler(module, proto, spec):
     neg, opt, values = spec
     if opt != "--mark":
         return UnknownMatch(spec_text(spec), module)
@@ -436,13 +453,13 @@ def _mark_handler(module, proto, spec, specs):
     return MarkMatch(module, value, mask, negated=neg)
 
 
-def _comment_handler(module, proto, spec, specs):
+def _comment_handler(module, proto, spec):
     if spec[1] != "--comment":
         return UnknownMatch(spec_text(spec), module)
     return CommentMatch(_one(spec), negated=spec[0])
 
 
-def _physdev_handler(module, proto, spec, specs):
+def _physdev_handler(module, proto, spec):
     neg, opt, values = spec
     kind = PHYSDEV_KINDS.get(opt)
     if kind is None:
@@ -454,10 +471,10 @@ def _physdev_handler(module, proto, spec, specs):
     return PhysdevMatch(kind, negated=neg)
 
 
-def _set_handler(module, proto, spec, specs):
+def _set_handler(module, proto, spec):
     neg, opt, values = spec
     if opt not in ("--match-set", "--set"):
-        return _OPAQUE  # --return-nomatch, --update-counters, --packets-gt, ...
+        return _OPAQUE  # --return-nomatch, --update-counters, --packets-gt, ... (not validated)
     if len(values) != 2:
         raise ValueError("--match-set takes a set name and flags")
     fields = tuple(
@@ -466,7 +483,7 @@ def _set_handler(module, proto, spec, specs):
     return SetMatch(values[0], fields, negated=neg)
 
 
-def _iprange_handler(module, proto, spec, specs):
+def _iprange_handler(module, proto, spec):
     neg, opt, values = spec
     field = {"--src-range": "saddr", "--dst-range": "daddr"}.get(opt)
     if field is None:
@@ -483,13 +500,15 @@ _MODULE_HANDLERS = {
     "multiport": _multiport_handler,
     "icmp": _icmp_handler, "icmp6": _icmp_handler,
     "state": _conntrack_handler, "conntrack": _conntrack_handler,
-    "addrtype": _addrtype_handler,
     "mark": _mark_handler, "connmark": _mark_handler,
     "comment": _comment_handler,
     "physdev": _physdev_handler,
     "set": _set_handler,
     "iprange": _iprange_handler,
 }
+
+_PER_SPEC_MODULES = frozenset(_MODULE_HANDLERS)
+_IMPLICIT_MODULES = {**{p: p for p in PORT_MODULES}, "icmp": "icmp", "icmpv6": "icmp6"}
 
 
 # -- targets -----------------------------------------------------------------------------------
