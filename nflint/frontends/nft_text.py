@@ -52,6 +52,39 @@ _BITMASK = ({"ct": {"key": "state"}}, {"ct": {"key": "status"}}, {"ct": {"key": 
             {"payload": {"protocol": "tcp", "field": "flags"}})
 _BOOL_LHS = ("fib", "exthdr", "tcp option", "ip option", "sctp chunk")
 _RT_KEYS = ("classid", "nexthop", "mtu", "ipsec")
+_SET_FLAG_ORDER = {"constant": 0, "interval": 1, "timeout": 2, "dynamic": 3}
+# `typeof EXPR` -> the datatype nft -j prints for it
+_TYPEOF = {
+    ("ip", "saddr"): "ipv4_addr", ("ip", "daddr"): "ipv4_addr",
+    ("ip6", "saddr"): "ipv6_addr", ("ip6", "daddr"): "ipv6_addr",
+    ("ip", "protocol"): "inet_proto", ("ip6", "nexthdr"): "inet_proto",
+    ("meta", "l4proto"): "inet_proto", ("meta", "mark"): "mark", ("ct", "mark"): "mark",
+    ("meta", "iifname"): "ifname", ("meta", "oifname"): "ifname",
+    ("meta", "iif"): "iface_index", ("meta", "oif"): "iface_index",
+    ("ether", "saddr"): "ether_addr", ("ether", "daddr"): "ether_addr",
+    ("meta", "nfproto"): "nf_proto", ("ip", "dscp"): "dscp", ("ct", "state"): "ct_state",
+}
+
+
+def _typeof_type(expr):
+    """The datatype of a `typeof` expression (a concatenation gives a list), or the expression
+    itself (as {"typeof": ...}) when nflint does not know its type."""
+    if isinstance(expr, dict) and "concat" in expr:
+        types = [_typeof_type(e) for e in expr["concat"]]
+        if all(isinstance(t, str) for t in types):
+            return types
+        return {"typeof": expr}
+    kind = next(iter(expr)) if isinstance(expr, dict) else None
+    body = expr.get(kind, {}) if kind else {}
+    if kind == "payload":
+        key = (body.get("protocol"), body.get("field"))
+        if key[1] in ("sport", "dport"):
+            return "inet_service"
+    elif kind in ("meta", "ct"):
+        key = (kind, body.get("key"))
+    else:
+        key = None
+    return _TYPEOF.get(key) or {"typeof": expr}
 
 
 # ---------------------------------------------------------------- values
@@ -77,7 +110,7 @@ def atom(tok) -> object:
     if tok.type == "STRING":
         return tok[1:-1]
     text = str(tok)
-    if _INT_RE.match(text):
+    if _INT_RE.match(text) and len(text) <= 18:  # nft -j keeps wider raw data as hex text
         return int(text, 0)
     if text.startswith("-") and text[1:].isdigit():
         return int(text)
@@ -193,9 +226,8 @@ class _ToJson(Transformer):
         return {"tcp option": out}
 
     def numgen(self, items):
-        out = {"mode": str(items[0]), "mod": _val(items[1])}
-        if len(items) > 2:
-            out["offset"] = _val(items[2])
+        out = {"mode": str(items[0]), "mod": _val(items[1]),
+               "offset": _val(items[2]) if len(items) > 2 else 0}
         return {"numgen": out}
 
     def jhash(self, items):
@@ -218,7 +250,10 @@ class _ToJson(Transformer):
         return {items[1]: [_val(items[0]), _val(items[2])]}
 
     def value_binop(self, items):
-        return {items[1]: [_val(items[0]), _val(items[2])]}
+        left, op, right = _val(items[0]), items[1], _val(items[2])
+        if op == "|" and isinstance(left, dict) and list(left) == ["|"]:
+            return {"|": left["|"] + [right]}  # nft -j prints `a | b | c` flat
+        return {op: [left, right]}
 
     def paren(self, items):
         return _val(items[0])
@@ -458,7 +493,7 @@ class _ToJson(Transformer):
         # grammar order: [flags] [to/num expr] [legacy flags]; flags come as str or list
         for v in items:
             if isinstance(v, list) or v in ("bypass", "fanout"):
-                out["flags"] = v if isinstance(v, list) else [v]
+                out["flags"] = v[0] if isinstance(v, list) and len(v) == 1 else v
             else:
                 out["num"] = _val(v)
         return {"queue": out or None}
@@ -471,23 +506,31 @@ class _ToJson(Transformer):
         if isinstance(key, dict) and "ct" in key and key["ct"].get("key") in (
                 "helper", "timeout", "expectation") and "dir" not in key["ct"]:
             return {f"ct {key['ct']['key']}": value}
+        if key == {"meta": {"key": "secmark"}} and isinstance(value, str):
+            return {"secmark": value}  # a named secmark object, not a mangle
         return {"mangle": {"key": key, "value": value}}
 
     def set_stmt(self, items):
         op, ref, elem = items[0], items[1], _val(items[2])
         opts: dict = {}
-        data = None
+        stmts, data = [], None
         for it in items[3:]:
-            if isinstance(it, dict) and len(it) == 1 and next(iter(it)) in (
-                    "timeout", "expires", "comment", "counter", "limit", "quota"):
+            key = next(iter(it)) if isinstance(it, dict) and len(it) == 1 else None
+            if key in ("timeout", "expires", "comment"):
                 opts.update(it)
+            elif key in ("counter", "limit", "quota"):
+                stmts.append(it)
             else:
                 data = _val(it)
         if opts:
             elem = {"elem": {"val": elem, **opts}}
         if data is not None:
-            return {"map": {"op": op, "elem": elem, "data": data, "map": ref}}
-        return {"set": {"op": op, "elem": elem, "set": ref}}
+            out = {"op": op, "elem": elem, "data": data, "map": ref}
+        else:
+            out = {"op": op, "elem": elem, "set": ref}
+        if stmts:
+            out["stmt"] = stmts
+        return {"map" if data is not None else "set": out}
 
     def flow_stmt(self, items):
         return {"flow": {"op": "add", "flowtable": items[0]}}
@@ -577,14 +620,16 @@ class _ToJson(Transformer):
         return out
 
     def sp_typeof(self, items):
-        out = {"type": {"typeof": items[0]}}
+        out = {"type": _typeof_type(items[0])}
         if len(items) > 1:
-            out["map"] = {"typeof": items[1]}
+            out["map"] = (str(items[1]) if isinstance(items[1], Token)
+                          else _typeof_type(items[1]))
         return out
 
     def sp_flags(self, items):
         v = _val(items[0])
-        return {"flags": v if isinstance(v, list) else [v]}
+        flags = v if isinstance(v, list) else [v]
+        return {"flags": sorted(flags, key=lambda f: _SET_FLAG_ORDER.get(f, 99))}
 
     def sp_timeout(self, items):
         return {"timeout": _seconds(str(items[0]))}
@@ -608,7 +653,7 @@ class _ToJson(Transformer):
         return {"comment": items[0][1]}
 
     def sp_stmt(self, items):
-        return {"stmt": [items[0]]}
+        return {"stmt": list(items)}
 
     def stmt_only(self, items):
         return items[0]
@@ -620,8 +665,7 @@ class _ToJson(Transformer):
         return items[0]
 
     def tp_flags(self, items):
-        v = _val(items[0])
-        return {"flags": v if isinstance(v, list) else [v]}
+        return {"flags": _val(items[0])}
 
     def tp_comment(self, items):
         return {"comment": items[0][1]}
@@ -637,7 +681,7 @@ class _ToJson(Transformer):
         return {"flags": v if isinstance(v, list) else [v]}
 
     def ft_counter(self, items):
-        return {"counter": True}
+        return {}  # nft -j does not print it
 
     def obj_prop(self, items):
         return [_val(i) if not isinstance(i, Token) or i.type != "ATOM" else str(i)
@@ -899,6 +943,10 @@ def _object_body(kind: str, words: list) -> dict:
     """Properties of a named stateful object from its body words, as nft -j prints them."""
     out: dict = {}
     w = list(words)
+    if "comment" in w[:-1]:
+        i = w.index("comment")
+        out["comment"] = str(w[i + 1])
+        del w[i:i + 2]
     if kind == "counter":
         for i in range(0, len(w) - 1, 2):
             out[str(w[i])] = _val(Token("ATOM", str(w[i + 1])))
@@ -907,8 +955,8 @@ def _object_body(kind: str, words: list) -> dict:
             out["inv"] = w.pop(0) == "over"
         if len(w) >= 2:
             out["bytes"] = _size_bytes(w[0], w[1])
-        if len(w) >= 5 and w[2] == "used":
-            out["used"] = _size_bytes(w[3], w[4])
+        out["used"] = _size_bytes(w[3], w[4]) if len(w) >= 5 and w[2] == "used" else 0
+        out.setdefault("inv", False)
     elif kind == "limit":
         if w and w[0] == "rate":
             w.pop(0)
@@ -952,7 +1000,8 @@ def _object_body(kind: str, words: list) -> dict:
                 break
             value = w[i + 1]
             if isinstance(value, dict) and "set" in value:
-                value = {str(k): v for k, v in value["set"]}
+                value = {str(k): _seconds(v) if isinstance(v, str) else v
+                         for k, v in value["set"]}
             elif key == "timeout" and kind == "ct expectation":
                 value = int(_seconds(str(value)) * 1000)
             elif isinstance(value, str):
@@ -1182,10 +1231,20 @@ class _Reader:
             self.close(last_line, "the input ends here")
             del blk
         for acc in self.tables.values():
+            for obj, _ in acc.sets:
+                body = next(iter(obj.values()))
+                if "timeout" in body and "timeout" not in body.get("flags", ()):
+                    body["flags"] = sorted([*body.get("flags", ()), "timeout"],
+                                           key=lambda f: _SET_FLAG_ORDER.get(f, 99))
             for obj, _ in acc.objects:
                 kind = next(iter(obj))
                 body = obj[kind]
-                body.update(_object_body(kind, body.pop("_words")))
+                words = body.pop("_words")
+                try:
+                    body.update(_object_body(kind, words))
+                except (ValueError, IndexError, TypeError):
+                    self.problem(acc.span.line - self.line_offset, 1, f"cannot read the body of "
+                                 f"{kind} {body.get('name')}: {' '.join(map(str, words))[:80]}")
         if self.skipped_lines:
             pass  # reported with the header that started the unread block
         if self.notes.annotations:
