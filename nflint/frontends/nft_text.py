@@ -893,43 +893,47 @@ def _try(text: str, start: str):
         return None, e
 
 
+_PROTO_WORDS = frozenset(("ip", "ip6", "tcp", "udp", "udplite", "sctp", "dccp", "icmp", "icmpv6",
+                          "igmp", "ah", "esp", "comp", "ether", "vlan", "arp", "th", "gre"))
+_PROTO_FIELDS = frozenset(("l4proto", "protocol", "nexthdr", "type", "nfproto"))
+
+
 def _salvage(text: str, err_off: int, depth: int = 0):
     """The readable statements of a garbled rule: drop the fewest words around the error so
-    that what precedes and what follows both parse. Returns (exprs, skipped word texts)."""
+    that what precedes and what follows both parse. Returns (exprs, skipped word texts).
+
+    A kept part that ends in a protocol name used as a value (`ip daddr udp`, where a forum ate
+    the address) scores worse: there the protocol name more likely starts the next statement."""
     units = _units(text)
     k = next((i for i, (a, b) in enumerate(units) if a <= err_off < b), len(units))
-    best = None
-    for skip in range(1, 6):
-        for j in range(k, max(-1, k - 6), -1):
-            s = j + skip
-            if s > k + 1 or s > len(units):
-                continue
+    best, best_score = None, None
+    for j in range(k, max(-1, k - 6), -1):
+        for s in range(j + 1, min(k + 1, len(units)) + 1):
             head = text[:units[j][0]] if j < len(units) else text
             tail = text[units[s][0]:] if s < len(units) else ""
-            hres = ([], None) if not head.strip() else _try(head, "rule")
+            hres = ([[], None], None) if not head.strip() else _try(head, "rule")
             if hres[0] is None:
                 continue
+            extra, recursed = [], 0
+            texprs: list = []
             if tail.strip():
                 tres, terr = _try(tail, "rule")
                 if tres is None:
                     if depth >= 2 or not isinstance(terr, UnexpectedInput):
                         continue
-                    sub, sub_skipped = _salvage(tail, _error_offset(terr, tail), depth + 1)
-                    if not sub:
+                    texprs, extra = _salvage(tail, _error_offset(terr, tail), depth + 1)
+                    if not texprs:
                         continue
-                    tres = (sub, None)
-                    extra = sub_skipped
+                    recursed = 1
                 else:
-                    extra = []
-            else:
-                tres, extra = ([], None), []
-            hexprs = hres[0][0] if head.strip() else []
-            texprs = tres[0] if isinstance(tres[0], list) else tres[0][0]
+                    texprs = tres[0]
+            words = [text[a:b] for a, b in units[:j]]
+            penalty = 4 if (len(words) >= 2 and words[-1] in _PROTO_WORDS
+                            and words[-2] not in _PROTO_FIELDS) else 0
             skipped = [text[units[j][0]:units[s - 1][1]]] + extra
-            best = (hexprs + texprs, skipped)
-            break
-        if best:
-            break
+            score = (sum(len(x.split()) for x in skipped) + penalty, recursed, -j)
+            if best_score is None or score < best_score:
+                best, best_score = (hres[0][0] + texprs, skipped), score
     return best or ([], [text])
 
 
@@ -1194,15 +1198,12 @@ class _Reader:
 
     def rule(self, st: _Stmt, blk: _Block) -> None:
         text = st.text
-        res, err = _try(text, "rule")
-        if res is None and _UPPER_WORD_RE.search(text):
-            kw = set(_keywords().values())
-            lowered = _UPPER_WORD_RE.sub(
-                lambda m: m.group().lower() if m.group().lower() in kw else m.group(), text)
+        if _UPPER_WORD_RE.search(text):
+            lowered = _lower_keywords(text)
             if lowered != text:
-                res2, err2 = _try(lowered, "rule")
                 self.notes.uppercased.append((st.line, st.column))
-                text, res, err = lowered, res2, err2 if res2 is None else None
+                text = lowered
+        res, err = _try(text, "rule")
         if res is None:
             lowered_st = _Stmt(text, st.line, st.column, st.handle)
             off = self.parse_error(lowered_st, err, f"rule in chain {blk.name}")
@@ -1267,6 +1268,20 @@ class _Reader:
                 spans.append(s)
                 raws.append(r)
         return objs, spans, raws
+
+
+def _lower_keywords(text: str) -> str:
+    """`COUNTER` -> `counter` (pasted from a blog that upper-cased them); a chain name after
+    jump/goto stays as it is, even when it spells a keyword."""
+    kw = set(_keywords().values())
+
+    def fix(m: re.Match) -> str:
+        word = m.group()
+        before = text[:m.start()].split()
+        if before and before[-1] in ("jump", "goto", "JUMP", "GOTO"):
+            return word
+        return word.lower() if word.lower() in kw else word
+    return _UPPER_WORD_RE.sub(fix, text)
 
 
 def _unquote(name: str) -> str:
