@@ -45,8 +45,8 @@ def seed_host(lab):
     if not os.path.isdir("/proc/sys/net/bridge"):
         pytest.skip("br_netfilter is not loaded (the lab loads no modules: modprobe br_netfilter)")
 
-    def make(variant: Variant = Variant()):
+    def make(variant: Variant = Variant(), tag: str = ""):
         if variant.backend.startswith("iptables-"):
             require(variant.backend + "-restore", variant.backend + "-save")
-        return build(lab, variant)
+        return build(lab, variant, tag)
     return make

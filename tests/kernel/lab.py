@@ -51,7 +51,7 @@ IPTABLES_BACKENDS = ("nft", "legacy")
 OUTCOMES = ("ok", "reset", "refused", "timeout", "unreachable", "closed", "error")
 _NAME_RE = re.compile(rf"^{PREFIX}-(\d+)-(\d+)-")
 _IFNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,15}$")
-_MAX_NAMESPACES = 32       # per lab: a runaway test must not fill the machine
+_MAX_NAMESPACES = 64       # per lab: a runaway test must not fill the machine
 
 
 class LabError(RuntimeError):
@@ -619,7 +619,7 @@ def tcp_connect_many(attempts: Sequence[tuple[Netns, Netns | None, str, int]],
     A scenario with three blackholed flows then costs one timeout, not three.
     """
     from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(attempts)))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(32, len(attempts)))) as pool:
         futures = [pool.submit(tcp_connect, c, s, a, p, timeout) for c, s, a, p in attempts]
         return [f.result() for f in futures]
 

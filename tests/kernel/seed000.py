@@ -289,11 +289,14 @@ class Seed000:
         return self.host.counters("nft" if backend in ("nft", "docker29-nft") else backend)
 
 
-def build(lab: Lab, variant: Variant = Variant()) -> Seed000:
-    """Create the seed host in ``lab`` as ``variant`` describes, listeners running."""
+def build(lab: Lab, variant: Variant = Variant(), tag: str = "") -> Seed000:
+    """Create the seed host in ``lab`` as ``variant`` describes, listeners running.
+
+    ``tag`` prefixes the namespace names, so that one lab can hold several variants at once.
+    """
     if variant.backend not in BACKENDS:
         raise ValueError(f"unknown backend {variant.backend!r}; expected one of {BACKENDS}")
-    host, lan, ha, web = (lab.netns(n) for n in ("host", "lan", "ha", "web"))
+    host, lan, ha, web = (lab.netns(tag + n) for n in ("host", "lan", "ha", "web"))
 
     # Ubuntu/systemd hosts run with rp_filter 2 on default and all; a new namespace has 0.
     host.sysctl("net.ipv4.ip_forward", 1)
