@@ -301,9 +301,18 @@ _LIST_HEADER = r"^\s*(?:num\s+)?(?:pkts\s+bytes\s+)?target\s+prot\s+opt\b"
 _JSONISH = r'^\s*(?:["{}\[\],]|-?\d|true\b|false\b|null\b)'
 
 
-def _rx(pattern: str) -> Callable[[str], bool]:
-    compiled = re.compile(pattern)
-    return lambda line: compiled.search(line) is not None
+class _Rx:
+    """A line test by regex search that keeps its pattern (the signatures are combined)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._re = re.compile(pattern)
+
+    def __call__(self, line: str) -> bool:
+        return self._re.search(line) is not None
+
+
+_rx = _Rx
 
 
 def _indented(line: str) -> bool:
@@ -315,7 +324,7 @@ class Signature:
     """How content shows a format: lines that start it, lines that may continue it."""
 
     format: str
-    starts: Callable[[str], bool]
+    starts: _Rx
     continues: Callable[[str], bool]
 
 
@@ -410,12 +419,19 @@ def _json_extent(lines: list[str], start: int, end: int) -> int:
     return i
 
 
+# The start signatures in one regex, tried at the line start (every signature but kernel-log is
+# anchored there; the first alternative that matches wins, as in SIGNATURES order); kernel-log,
+# which may match mid-line, is searched last on its own.
+_STARTS = re.compile("|".join(f"(?P<s{i}>{sig.starts.pattern})"
+                              for i, sig in enumerate(SIGNATURES) if sig.format != "kernel-log"))
+
+
 def detect_start(line: str) -> str | None:
     """The format whose signature starts at this line (content evidence only)."""
-    for sig in SIGNATURES:
-        if sig.starts(line):
-            return sig.format
-    return None
+    m = _STARTS.match(line)
+    if m:
+        return SIGNATURES[int(m.lastgroup[1:])].format
+    return "kernel-log" if _BY_FORMAT["kernel-log"].starts(line) else None
 
 
 # -- sections ----------------------------------------------------------------------------------

@@ -393,3 +393,25 @@ def test_garbled_lines_are_reported_and_parsing_continues():
 def test_two_tables_in_one_unhinted_listing_are_split():
     got = iptables_list.parse(LISTINGS["nat"] + "\n" + LISTINGS["filter"], "both.txt")
     assert [t.name for t in got.tables] == ["nat", "filter"]
+
+
+def test_fast_path_agrees_with_the_grammar():
+    """Rule lines are read by regexes first; the Lark grammar must give the same columns."""
+    parser = iptables_list._parser()
+    lines = [line for text in LISTINGS.values() for line in text.splitlines()
+             if line.strip() and not line.startswith("Chain") and " prot " not in line]
+    lines += ["    0     0            0    --  *      *       0.0.0.0/0            0.0.0.0/0",
+              "    0     0 DROP       0    -f  *      *       0.0.0.0/0            0.0.0.0/0"]
+    assert len(lines) > 40
+    for line in lines:
+        fast = iptables_list._FAST["rule_verbose"].match(line)
+        tree = parser.parse(line.rstrip(), start="rule_verbose")
+        assert fast is not None, line
+        assert [str(t) if t is not None else None for t in tree.children] == list(fast.groups())
+    for layout, line in (("rule_plain", "ACCEPT     all  --  anywhere     anywhere   [goto] "),
+                         ("rule_plain_num", "2               all  --  198.51.100.7  anywhere"),
+                         ("rule_verbose_num", "1        0     0 CT   0  --  br-x *  ::/0  ::/0  "
+                                              "CT notrack")):
+        fast = iptables_list._FAST[layout].match(line)
+        tree = parser.parse(line.rstrip(), start=layout)
+        assert [str(t) if t is not None else None for t in tree.children] == list(fast.groups())

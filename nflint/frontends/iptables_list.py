@@ -51,6 +51,23 @@ _LAYOUTS = {  # column header -> start symbol of the rule lines under it
 }
 
 
+# The grammar's rule layouts as regexes: the fast path for the common case (a 20k-rule listing
+# is mostly rule lines). A line they do not match goes to the Lark parser, which also says
+# where it breaks; tests check that both paths agree.
+_W = r"(!?[A-Za-z0-9_]\S*)"
+_F = r"(!?\S+)"
+_COUNTS = r"(\d+[KMGTP]?)\s+(\d+[KMGTP]?)\s+"
+_REST = rf"(?:{_W}\s+)?{_W}\s+([-!][-f])\s+"
+_TAIL = r"(?:\s+(\S.*?))?\s*$"
+_FAST = {
+    "rule_verbose": re.compile(rf"^\s*{_COUNTS}{_REST}{_F}\s+{_F}\s+{_F}\s+{_F}{_TAIL}"),
+    "rule_verbose_num": re.compile(
+        rf"^\s*(\d+)\s+{_COUNTS}{_REST}{_F}\s+{_F}\s+{_F}\s+{_F}{_TAIL}"),
+    "rule_plain": re.compile(rf"^\s*{_REST}{_F}\s+{_F}{_TAIL}"),
+    "rule_plain_num": re.compile(rf"^\s*(\d+)\s+{_REST}{_F}\s+{_F}{_TAIL}"),
+}
+
+
 @lru_cache(maxsize=1)
 def _parser():
     from lark import Lark
@@ -533,6 +550,11 @@ class _Listing:
             return
         else:
             start = self.layout
+        fast = _FAST.get(start)
+        m = fast.match(text) if fast is not None else None
+        if m is not None:
+            self.rule(lineno, start, list(m.groups()))
+            return
         try:
             tree = _parser().parse(text.rstrip(), start=start)
         except LarkError as exc:
@@ -544,8 +566,12 @@ class _Listing:
             self.error(lineno, column if column > 0 else 1, f"unreadable listing line: "
                                                             f"expected {what}")
             return
-        getattr(self, start if start in ("chain_header", "column_header") else "rule")(
-            lineno, tree)
+        if start == "chain_header":
+            self.chain_header(lineno, tree)
+        elif start == "column_header":
+            self.column_header(lineno, tree)
+        else:
+            self.rule(lineno, tree.data, tree.children)
 
     def chain_header(self, lineno: int, tree) -> None:
         name = str(tree.children[0])
@@ -581,13 +607,15 @@ class _Listing:
             if note not in self.assumptions:
                 self.assumptions.append(note)
 
-    def rule(self, lineno: int, tree) -> None:
+    def rule(self, lineno: int, layout: str, children: list) -> None:
+        """One rule line; `children` are its columns in grammar order (None: absent)."""
         if self.chain is None:
             self.error(lineno, 1, "rule line before any `Chain` header")
             return
-        toks = [t for t in tree.children]
-        verbose = tree.data.startswith("rule_verbose")
-        if tree.data.endswith("_num"):
+        raw = " ".join(str(t) for t in children if t is not None)
+        toks = list(children)
+        verbose = layout.startswith("rule_verbose")
+        if layout.endswith("_num"):
             toks = toks[1:]
         counters = None
         if verbose:
@@ -647,7 +675,7 @@ class _Listing:
         rule_line = lineno
         self.chain["rules"].append(Rule(
             matches=matches + tuple(reader.extra), actions=actions + extra_actions,
-            span=self.span(rule_line), raw=tree_text(tree), counters=counters,
+            span=self.span(rule_line), raw=raw, counters=counters,
             index=len(self.chain["rules"])))
 
     def finish(self) -> list[Table]:
@@ -686,11 +714,6 @@ class _Listing:
                              span=Span(self.source, t["line"] + self.offset, 1, last_line),
                              complete=complete))
         return out
-
-
-def tree_text(tree) -> str:
-    """The rule line as written, for `Rule.raw` (tokens joined; column padding dropped)."""
-    return " ".join(str(t) for t in tree.children if t is not None)
 
 
 def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = None
