@@ -250,6 +250,7 @@ class RuleMapper:
         proto = None
         module: str | None = None  # the -m module (or implicit protocol module) in effect
         group: list[Spec] | None = None  # options of a grouped module, gathered until it ends
+        group_at = 0  # where its matches go, to keep the order of the line
         target: tuple[str, str] | None = None  # ("jump"|"goto", name)
         target_specs: list[Spec] = []
         in_target = False  # options now belong to the -j target
@@ -287,16 +288,17 @@ class RuleMapper:
                 if spec[0]:
                     raise OptionError("`!` cannot negate -m", spec[1])
                 if group is not None:
-                    matches.extend(self._group(module, group))
+                    matches[group_at:group_at] = self._group(module, group)
                 module, in_target = values[0], False
                 group = [] if module not in _PER_SPEC_MODULES else None
+                group_at = len(matches)
             elif kind == "jump" or kind == "goto":
                 if target is not None:
                     raise OptionError("a rule has only one -j/-g target", spec[1])
                 if spec[0]:
                     raise OptionError(f"`!` cannot negate {spec[1]}", spec[1])
                 if group is not None:
-                    matches.extend(self._group(module, group))
+                    matches[group_at:group_at] = self._group(module, group)
                     group = None
                 module, target, in_target = None, (kind, values[0]), True
             elif kind == "counters":
@@ -313,7 +315,7 @@ class RuleMapper:
                 if kind == "proto":
                     proto = protocol_name(values[0])
         if group is not None:
-            matches.extend(self._group(module, group))
+            matches[group_at:group_at] = self._group(module, group)
         actions = self._target(target, target_specs) if target is not None else ()
         return tuple(matches), actions, counters
 
