@@ -829,12 +829,28 @@ def _keywords() -> dict[str, str]:
     return {t.name: t.pattern.value for t in _parser().terminals if t.pattern.type == "str"}
 
 
+_COMMON = ("accept", "drop", "counter", "jump", "goto", "ip", "tcp", "meta", "ct", "type",
+           "policy", "flags", "elements")
+
+
 def _expected(names) -> str:
+    """Plain words ("a value", "a keyword such as `accept`") rather than 60 terminal names."""
     kw = _keywords()
-    words = sorted({_WORDS.get(n) or f"`{kw.get(n, n.lower())}`" for n in names})
-    if len(words) > 8:
-        words = words[:8] + ["..."]
-    return ", ".join(words) if words else "something else"
+    names = set(names)
+    parts = []
+    if names & {"ATOM", "STRING", "NEG_ATOM", "SETREF"}:
+        parts.append("a value (address, port, name, @set or { set })")
+    words = {kw[n] for n in names if n in kw and kw[n][:1].isalpha()}
+    if words:
+        common = [w for w in _COMMON if w in words] or sorted(words)
+        shown = ", ".join(f"`{w}`" for w in common[:5])
+        parts.append(f"a keyword such as {shown}" if len(words) > len(common[:5]) else shown)
+    symbols = sorted(kw[n] for n in names if n in kw and not kw[n][:1].isalpha())
+    if symbols and not parts:
+        parts.append(", ".join(f"`{x}`" for x in symbols[:6]))
+    if "$END" in names and not parts:
+        parts.append(_WORDS["$END"])
+    return " or ".join(parts) if parts else "something else"
 
 
 def _error_offset(e: UnexpectedInput, text: str) -> int:
@@ -1205,14 +1221,21 @@ class _Reader:
                 text = lowered
         res, err = _try(text, "rule")
         if res is None:
-            lowered_st = _Stmt(text, st.line, st.column, st.handle)
-            off = self.parse_error(lowered_st, err, f"rule in chain {blk.name}")
-            exprs, skipped = _salvage(text, off) if isinstance(err, UnexpectedInput) else ([],
-                                                                                        [text])
+            if not isinstance(err, UnexpectedInput):
+                self.problem(st.line, st.column, f"rule in chain {blk.name}: cannot read it "
+                             f"({type(err).__name__})")
+                return
+            off = _error_offset(err, text)
+            line, col = self._locate(_Stmt(text, st.line, st.column), off)
+            exprs, skipped = _salvage(text, off)
+            if exprs:
+                kept = ("; kept the rest of the rule, without "
+                        + ", ".join(f"`{s}`" for s in skipped))
+            else:
+                kept = "; the rule is not part of the model"
+            self.problem(line, col, f"rule in chain {blk.name}: {_describe(err, text)}{kept}")
             if not exprs:
                 return
-            self.problem(st.line, st.column, "kept the readable part of this rule; could not "
-                         f"read: {', '.join(repr(s) for s in skipped)}", Severity.INFO)
             comment = None
         else:
             exprs, comment = res
@@ -1277,6 +1300,8 @@ def _lower_keywords(text: str) -> str:
 
     def fix(m: re.Match) -> str:
         word = m.group()
+        if text.count('"', 0, m.start()) % 2:
+            return word  # inside a quoted string
         before = text[:m.start()].split()
         if before and before[-1] in ("jump", "goto", "JUMP", "GOTO"):
             return word
