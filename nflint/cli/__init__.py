@@ -20,3 +20,4 @@ from .parse import parse as _parse  # noqa: E402
 
 for _cmd in (_check, _collect, _rules, _explain, _parse):
     main.add_command(_cmd)
+from .trace import trace as _trace; main.add_command(_trace)  # noqa: E402,E702

@@ -186,7 +186,7 @@ def _apply(sim, pkt: Packet, ctx: MatchContext, rule: Rule, chain: Chain, step, 
             sim.rec.assume(f"{_rule_label(rule)}: action {a.text!r} not understood; assumed "
                            f"to let the packet continue")
             changes.append(f"unknown action {a.text!r}")
-    step("rule", "continue" if changes else "matched (no verdict)", rule=rule,
+    step("rule", "continue" if changes else "matched, no verdict: continue", rule=rule,
          changes=changes, match=match)
     return ("next",)
 

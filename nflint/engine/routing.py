@@ -206,7 +206,7 @@ class Routing:
         if no_addr:
             return False, (f"martian source {dst} from {src}, on dev {dev}: the route back to "
                            f"{src} is via {r.dev}, not {dev}, and {dev} has no IPv4 address, so "
-                           f"fib_validate_source fails whatever the rp_filter mode ({where})")
+                           f"fib_validate_source fails whenever rp_filter is on ({where})")
         if rpf == 1:
             return False, (f"martian source {dst} from {src}, on dev {dev}: strict reverse "
                            f"path: the route back to {src} is via {r.dev} ({where})")

@@ -225,6 +225,8 @@ class Simulation:
                 return fate
             pkt.ip_prerouting_done = True
             if pkt.dst != before[0]:
+                reroute = (f"the destination changed, so br_netfilter routes the packet "
+                           f"again (ip_route_input on {bridge})")
                 r = self.routing.input_route(pkt.src, pkt.dst, bridge)
                 if r.kind == "drop" and r.error == "forwarding-disabled":
                     o = self.routing.output_route(pkt.dst)
@@ -232,21 +234,21 @@ class Simulation:
                         r = o
                 if r.kind == "drop":
                     s = rec.add("rp_filter" if r.error == "martian-source" else "route",
-                                f"br_netfilter re-routes the DNATed packet (ip_route_input on "
-                                f"{bridge}): {r.text}", pkt, device=bridge, verdict="drop")
+                                f"{reroute}: " + ("the reverse-path check fails" if r.error
+                                                  == "martian-source" else r.text), pkt,
+                                device=bridge, verdict="drop")
                     return Fate("dropped", r.text, device=bridge,
                                 reason="rp_filter" if r.error == "martian-source" else r.error,
                                 step=s)
                 if r.kind == "forward" and r.dev == bridge:
-                    rec.add("route", f"br_netfilter re-route after DNAT: {r.text}; still bridged"
-                            f" on {bridge}", pkt, device=bridge)
+                    rec.add("route", f"{reroute}: {r.text}; still bridged on {bridge}", pkt,
+                            device=bridge)
                     pkt.nexthop = r.via or pkt.dst
                     out_port = self.topo.port_toward(bridge, pkt.nexthop, exclude=port)
                     to_host = out_port is None
                 else:
-                    rec.add("route", f"br_netfilter re-routes the DNATed packet (ip_route_input "
-                            f"on {bridge}): {r.text}; the frame leaves the bridge path for the "
-                            f"host", pkt, device=bridge)
+                    rec.add("route", f"{reroute}: {r.text}; the frame leaves the bridge path "
+                            f"for the host", pkt, device=bridge)
                     pkt.route_kind, pkt.route_dev, pkt.route_via = r.kind, r.dev, r.via
                     to_host = True
             pkt.iif, pkt.physin = port, None
