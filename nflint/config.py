@@ -151,12 +151,12 @@ def _rule_list(value, registry: Registry, fail) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise fail("expected a list of rule codes, code prefixes or names")
     for v in value:
-        if not _selects_something(v, registry):
+        if not selects_something(v, registry):
             raise fail(f"{v!r} is not a rule code, code prefix or name (see `nflint rules`)")
     return tuple(value)
 
 
-def _selects_something(token: str, registry: Registry) -> bool:
+def selects_something(token: str, registry: Registry) -> bool:
     """A code prefix is always acceptable (its rules may come with a plugin); a name must exist."""
     t = token.strip()
     return t.upper() == "ALL" or registry.find(t) is not None or bool(_PREFIX_RE.match(t))

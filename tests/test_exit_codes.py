@@ -116,3 +116,26 @@ def test_use_color_auto_follows_tty_and_no_color(monkeypatch):
     assert check_cmd.use_color("auto") is True
     monkeypatch.setenv("NO_COLOR", "1")
     assert check_cmd.use_color("auto") is False
+
+
+@pytest.mark.parametrize("flag", ["--select", "--ignore"])
+def test_unknown_rule_on_the_command_line_is_exit_2(flag, dump, monkeypatch):
+    monkeypatch.setattr(check_cmd, "check_paths", _fake_check_paths(()))
+    result = CliRunner().invoke(main, ["check", "--isolated", flag, "NF202,unreachable-rules",
+                                       str(dump)])
+    assert result.exit_code == 2 and "'unreachable-rules'" in result.output
+    ok = CliRunner().invoke(main, ["check", "--isolated", flag, "NF2,unreachable-rule", str(dump)])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_shell_completion_offers_format_names():
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "_NFLINT_COMPLETE": "bash_complete", "COMP_WORDS": "nflint check -f s",
+           "COMP_CWORD": "3"}
+    proc = subprocess.run([sys.executable, "-c", "from nflint.cli import main; main(prog_name='nflint')"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    offered = {line.split(",", 1)[1] for line in proc.stdout.splitlines() if "," in line}
+    from nflint import formatters
+    assert offered == {n for n in formatters.available() if n.startswith("s")}

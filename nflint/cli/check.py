@@ -152,7 +152,13 @@ def _run(paths, formats, fail_on, min_severity, select, ignore, config_path, iso
             cfg = configs.discover(start, registry)
     except configs.ConfigError as exc:
         raise InputError(f"config: {exc}") from None
-    selection = cfg.selection(_split(select), _split(ignore))
+    select, ignore = _split(select), _split(ignore)
+    for flag, tokens in (("--select", select), ("--ignore", ignore)):
+        bad = [t for t in tokens if not configs.selects_something(t, registry)]
+        if bad:
+            raise InputError(f"{flag}: {', '.join(map(repr, bad))} is not a rule code, code "
+                             f"prefix or name (see `nflint rules`)")
+    selection = cfg.selection(select, ignore)
     selection.inline_suppressions = not no_inline_suppressions
     fail_on = (fail_on or cfg.fail_on or DEFAULT_FAIL_ON).lower()
     floor = Severity.parse(min_severity or cfg.min_severity or DEFAULT_MIN_SEVERITY)
