@@ -299,33 +299,34 @@ def build(lab: Lab, variant: Variant = Variant(), tag: str = "") -> Seed000:
     host, lan, ha, web = (lab.netns(tag + n) for n in ("host", "lan", "ha", "web"))
 
     # Ubuntu/systemd hosts run with rp_filter 2 on default and all; a new namespace has 0.
-    host.sysctl("net.ipv4.ip_forward", 1)
-    host.sysctl("net.ipv4.conf.default.rp_filter", 2)
-    host.sysctl("net.ipv4.conf.all.rp_filter", 2)
-    host.sysctl("net.bridge.bridge-nf-call-iptables", variant.bridge_nf_call_iptables)
-
-    for br in (LAN_BR, LAN137, DOCKER_BR, "docker0"):
-        host.bridge(br)
-    lab.veth(host, "veth-lan137-1", host, "veth-lan137-2")
-    lab.veth(lan, "eth0", host, "eno1")
-    lab.veth(ha, "eth0", host, "veth5a44ead")
-    lab.veth(web, "eth0", host, "veth0c7f1e2")
-    for port, br in (("eno1", LAN_BR), ("veth-lan137-2", LAN_BR), ("veth-lan137-1", LAN137),
-                     ("veth5a44ead", LAN137), ("veth0c7f1e2", DOCKER_BR)):
-        host.enslave(port, br)
-    host.addr(LAN_BR, f"{HOST_LAN_IP}/24")
-    host.addr(DOCKER_BR, f"{DOCKER_GW}/16")
-    host.addr("docker0", f"{DOCKER0_GW}/16")
-    if variant.lan137_address:
-        host.addr(LAN137, variant.lan137_address)
-    lan.addr("eth0", f"{LAN_DEVICE_IP}/24")
-    ha.addr("eth0", f"{HA_IP}/24")
-    web.addr("eth0", f"{WEB_IP}/16")
-    web.route("default", via=DOCKER_GW)
+    # Set before the links exist, so that every interface starts from default = 2.
+    host.run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=1",
+              "net.ipv4.conf.default.rp_filter=2", "net.ipv4.conf.all.rp_filter=2",
+              f"net.bridge.bridge-nf-call-iptables={variant.bridge_nf_call_iptables}"])
+    bridges = (LAN_BR, LAN137, DOCKER_BR, "docker0")
+    ports = (("eno1", LAN_BR, lan), ("veth5a44ead", LAN137, ha), ("veth0c7f1e2", DOCKER_BR, web))
+    host.ip(
+        *(f"link add name {br} type bridge forward_delay 0 stp_state 0" for br in bridges),
+        "link add veth-lan137-1 type veth peer name veth-lan137-2",
+        *(f"link add {port} type veth peer name eth0 netns {peer.fullname}"
+          for port, _, peer in ports),
+        f"link set veth-lan137-2 master {LAN_BR}",
+        f"link set veth-lan137-1 master {LAN137}",
+        *(f"link set {port} master {br}" for port, br, _ in ports),
+        *(f"link set {dev} up" for dev in (*bridges, "veth-lan137-1", "veth-lan137-2",
+                                           *(p for p, _, _ in ports))),
+        f"addr add {HOST_LAN_IP}/24 dev {LAN_BR}",
+        f"addr add {DOCKER_GW}/16 dev {DOCKER_BR}",
+        f"addr add {DOCKER0_GW}/16 dev docker0",
+        *([f"addr add {variant.lan137_address} dev {LAN137}"] if variant.lan137_address else []))
+    lan.ip(f"addr add {LAN_DEVICE_IP}/24 dev eth0", "link set eth0 up")
+    ha.ip(f"addr add {HA_IP}/24 dev eth0", "link set eth0 up")
+    web.ip(f"addr add {WEB_IP}/16 dev eth0", "link set eth0 up",
+           f"route add default via {DOCKER_GW}")
 
     # The blog's workaround sets both: the effective value is max(all, interface).
-    host.sysctl("net.ipv4.conf.all.rp_filter", variant.rp_filter)
-    host.sysctl(f"net.ipv4.conf.{LAN137}.rp_filter", variant.rp_filter)
+    host.run(["sysctl", "-q", "-w", f"net.ipv4.conf.all.rp_filter={variant.rp_filter}",
+              f"net.ipv4.conf.{LAN137}.rp_filter={variant.rp_filter}"])
 
     text = ruleset(variant)
     if variant.backend.startswith("iptables-"):
