@@ -338,3 +338,38 @@ def build(lab: Lab, variant: Variant = Variant(), tag: str = "") -> Seed000:
         ha.neigh(HOST_LAN_IP, host.mac(variant.gateway_mac), "eth0")
     return Seed000(lab, variant, host, lan, ha, web,
                    web.serve_tcp(PUBLISHED_PORT), lan.serve_tcp(LAN_PORT))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the seed host's dumps as a paste (``python -m tests.kernel.seed000 --help``)."""
+    import argparse
+    import sys
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--backend", choices=BACKENDS, default="iptables-nft")
+    parser.add_argument("--rp-filter", type=int, default=2)
+    parser.add_argument("--bypass-isolation", action="store_true")
+    parser.add_argument("--notrack", action="store_true")
+    parser.add_argument("--bridge-nf-call-iptables", type=int, default=1)
+    parser.add_argument("--lan137-address")
+    parser.add_argument("--rules-only", action="store_true", help="print the ruleset text only")
+    args = parser.parse_args(argv)
+    variant = Variant(args.backend, args.rp_filter, args.bypass_isolation, args.notrack,
+                      args.bridge_nf_call_iptables, args.lan137_address)
+    if args.rules_only:
+        sys.stdout.write(ruleset(variant))
+        return 0
+    from .lab import unavailable_reason
+    reason = unavailable_reason()
+    if reason:
+        print(reason, file=sys.stderr)
+        return 2
+    with Lab() as lab:
+        seed = build(lab, variant)
+        print(f"# (lab) ha -> {HOST_LAN_IP}:{PUBLISHED_PORT}: {seed.ha_to_published()}",
+              file=sys.stderr)
+        sys.stdout.write(seed.host.capture_bundle())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
