@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import socket
 from collections.abc import Iterable
 
 from ..matches import (AddressMatch, AddrTypeMatch, CommentMatch, ConntrackMatch, FieldMatch,
@@ -224,13 +225,24 @@ def _set_ref(right: object) -> str | None:
     return None
 
 
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A plain address or CIDR; dotted quads skip ipaddress' slower string parser."""
+    if "/" not in text and ":" not in text:
+        try:
+            return ipaddress.IPv4Network((int.from_bytes(socket.inet_pton(socket.AF_INET, text),
+                                                         "big"), 32))
+        except OSError:
+            pass
+    return ipaddress.ip_network(text, strict=False)
+
+
 def _networks(right: object) -> tuple:
     nets = []
     for item in _items(right):
         if isinstance(item, dict) and "elem" in item:
             item = item["elem"]["val"]
         if isinstance(item, str):
-            nets.append(ipaddress.ip_network(item, strict=False))
+            nets.append(_network(item))
         elif isinstance(item, dict) and "prefix" in item:
             p = item["prefix"]
             nets.append(ipaddress.ip_network(f"{p['addr']}/{p['len']}", strict=False))
@@ -276,6 +288,8 @@ def _words(right: object) -> tuple[str, ...]:
     """Flag-like values (`established,related`, a set of names) as lower-case words."""
     out = []
     for item in _items(right):
+        if isinstance(item, dict) and isinstance(item.get("|"), list) and len(item) == 1:
+            item = item["|"]  # `established | related`: the same flags, spelt as an OR
         if isinstance(item, list):
             out.extend(expr_text(i).lower() for i in item)
         elif isinstance(item, (dict, bool)) or item is None:
@@ -753,26 +767,41 @@ _STATEMENTS = {
 
 
 class StatementMapper:
-    """Maps rule expr lists, memoising each distinct statement: frozen results are shared."""
+    """Maps rule expr lists, fast on what big dumps are made of. `match` statements are memoised
+    on (op, left, right) when the right side is a scalar (dumps repeat the same comparisons, and
+    frozen matches can be shared), verdicts on their target; counters are built directly."""
 
     def __init__(self) -> None:
-        self._memo: dict[str, tuple[tuple[Match, ...], tuple[Action, ...]]] = {}
+        self._memo: dict[tuple, tuple[tuple[Match, ...], tuple[Action, ...]]] = {}
+        self._verdicts: dict[tuple[str, object], Verdict] = {}
+        self.saw_xt = False  # whether the last rule() held an iptables-nft `xt` statement
 
     def statement(self, stmt: object) -> tuple[tuple[Match, ...], tuple[Action, ...]]:
-        try:
-            key = json.dumps(stmt, separators=(",", ":"))
-        except (TypeError, ValueError):
-            key = None
-        if key is not None:
-            got = self._memo.get(key)
-            if got is not None:
-                return got
+        key = None
+        if type(stmt) is dict and len(stmt) == 1:
+            for kind, body in stmt.items():
+                if kind == "counter" and type(body) is dict:
+                    return (), (CounterAction(body.get("packets"), body.get("bytes")),)
+                if kind in VERDICT_KINDS:
+                    target = body.get("target") if type(body) is dict else None
+                    vkey = (kind, target if type(target) is str else repr(target))
+                    v = self._verdicts.get(vkey)
+                    if v is None:
+                        v = self._verdicts[vkey] = verdict(kind, body)
+                    return (), (v,)
+                if kind == "match" and type(body) is dict:
+                    right = body.get("right")
+                    if type(right) in (str, int, bool):
+                        key = (body.get("op"), repr(body.get("left")), type(right), right)
+                        got = self._memo.get(key)
+                        if got is not None:
+                            return got
         try:
             m, a = map_statement(stmt)
         except Exception:  # a mapper bug must not lose the rule: keep it as unknown
             m, a = [], [UnknownAction(compact(stmt))]
         got = (tuple(m), tuple(a))
-        if key is not None and len(self._memo) < 200_000:
+        if key is not None and len(self._memo) < 100_000:
             self._memo[key] = got
         return got
 
@@ -783,22 +812,30 @@ class StatementMapper:
         actions: list[Action] = []
         counters = None
         stated: set[str] = set()
-        for stmt in stmts if isinstance(stmts, list) else [stmts]:
+        self.saw_xt = False
+        for stmt in stmts if type(stmts) is list else [stmts]:
+            if type(stmt) is dict and "xt" in stmt:
+                self.saw_xt = True
             m, a = self.statement(stmt)
             for match in m:
-                if isinstance(match, ProtocolMatch) and not match.negated \
-                        and len(match.protocols) == 1:
-                    stated.add(match.protocols[0])
-                dep = _dependency(match)
-                if dep is not None and dep not in stated:
-                    matches.append(ProtocolMatch((dep,)))
-                    stated.add(dep)
+                tm = type(match)
+                if tm is ProtocolMatch:
+                    if not match.negated and len(match.protocols) == 1:
+                        stated.add(match.protocols[0])
+                elif tm is PortMatch or tm is IcmpTypeMatch or tm is TcpFlagsMatch:
+                    dep = _dependency(match)
+                    if dep is not None and dep not in stated:
+                        matches.append(ProtocolMatch((dep,)))
+                        stated.add(dep)
                 matches.append(match)
-            for action in a:
-                if counters is None and isinstance(action, CounterAction) \
-                        and action.packets is not None and action.bytes is not None:
-                    counters = (action.packets, action.bytes)
-                actions.append(action)
+            if a:
+                if counters is None:
+                    for action in a:
+                        if type(action) is CounterAction and action.packets is not None \
+                                and action.bytes is not None:
+                            counters = (action.packets, action.bytes)
+                            break
+                actions.extend(a)
         if comment is not None:
             matches.append(CommentMatch(comment))
         return tuple(matches), tuple(actions), counters

@@ -62,35 +62,55 @@ OBJECT_KINDS = frozenset(("counter", "quota", "ct helper", "ct timeout", "ct exp
                           "limit", "secmark", "synproxy", "tunnel", "flowtable"))
 IDENTITY = frozenset(("family", "table", "name", "handle"))
 _HEAD = re.compile(r'\s*\{\s*"nftables"\s*:\s*\[\s*')
-# Shape key: keep object keys and short lower-case words (what the schema's enums constrain);
-# blank other strings (group 1 is then empty) and integers.
-_SHAPE_STRINGS = re.compile(
-    r'("(?:[a-z][a-z0-9_ -]{0,31}|[=!<>&|^]{1,2})"|"(?:[^"\\]|\\.)*"\s*:)|"(?:[^"\\]|\\.)*"')
-_SHAPE_NUMBERS = re.compile(r'(?<![\w.])-?\d+(?![\w.])')
+# Shape key (see the module docstring): free-text string values become S, with one literal-
+# prefixed pass per place a value can stand (sre scans literal prefixes fast); digit runs become 0.
+_KEEP = rb'(?:[a-z](?:[a-z0-9_ -]{0,30}[a-z0-9_-])?|[=!<>&|^]{1,2})'
+_BODY = rb'[^"\\]*(?:\\.[^"\\]*)*'
+_VALUE_STRINGS = tuple(
+    (re.compile(re.escape(lead) + rb'"(?!' + _KEEP + rb'")' + _BODY + rb'"(?=[,}\]])'), lead + b"S")
+    for lead in (b": ", b", ", b"["))
+# Enum words with digits are renamed before digits are blanked, so "ip6" never meets "ip4".
+DIGIT_ENUM_WORDS = ("ip6", "icmpv6")
+_DIGIT_ENUMS = tuple((f'"{w}"'.encode(), f'"{w.translate(str.maketrans("0123456789", "abcdefghij"))}"'.encode())
+                     for w in DIGIT_ENUM_WORDS)
+_FLOAT = re.compile(r'(?<![\w."])-?\d+(?:\.\d+)?[.eE]')
 EXPECTED_DOC = 'expected a JSON object {"nftables": [...]} as printed by `nft -j list ruleset`'
 
 
-@lru_cache(maxsize=1)
-def _validator():
+@lru_cache(maxsize=None)
+def _validator(definition: str = "object"):
+    """A precompiled validator for one definition of the schema (checked once)."""
     from jsonschema import Draft202012Validator
 
     schema = json.loads(grammars.read("nft.schema.json"))
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/object"})
+    return Draft202012Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"})
 
 
-def shape_key(text: str) -> str:
-    """An object's JSON text with everything the schema does not constrain blanked out."""
-    return _SHAPE_NUMBERS.sub("0", _SHAPE_STRINGS.sub(r"\1", text))
+def shape_key(text: str) -> bytes:
+    """An object's JSON text with everything the schema does not constrain blanked out: free-text
+    string values become S, digits vanish (so integers become empty). Floats never get here:
+    the reader keys objects holding one as None (1.0 and 1.5 differ for `integer`)."""
+    b = text.encode("utf-8", "surrogatepass")
+    for pattern, repl in _VALUE_STRINGS:
+        b = pattern.sub(repl, b)
+    for word, token in _DIGIT_ENUMS:
+        if word in b:
+            b = b.replace(word, token)
+    return b.translate(None, b"0123456789")
 
 
 @contextmanager
-def _gc_paused():
+def _gc_paused(big: bool):
+    """Pause the cyclic GC while millions of containers are made; for a big input, freeze them
+    before resuming so the first collection does not walk them all (they hold no cycles)."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if big:
+            gc.freeze()
         if was:
             gc.enable()
 
@@ -134,32 +154,33 @@ class _Builder:
         self.problems: list[Diagnostic] = []
         self.headers: list[str] = []
         self.mapper = StatementMapper()
-        self.shapes: dict[str, str | None] = {}
+        self.shapes: dict[bytes, bool] = {}
 
     # -- validation ----------------------------------------------------------------------------
 
-    def validate(self, obj: object, span: Span, key: str | None) -> bool:
-        if key is not None:
-            cached = self.shapes.get(key, False)
-            if cached is not False:
-                if cached is None:
-                    return True
-                return self._invalid(obj, span)
+    def validate(self, obj: object, span: Span, key: bytes | None) -> bool:
+        """True if `obj` is valid; else one NF001 is reported. A shape known valid skips the
+        validator; an invalid shape is re-checked (its reported path must be this object's)."""
+        if key is not None and self.shapes.get(key):
+            return True
         try:
             errors = list(_validator().iter_errors(obj))
         except Exception as exc:  # a validator failure must not stop the read
-            errors = []
             self.problems.append(self._error(span, f"could not validate: {exc}"))
-        if key is not None:
-            self.shapes[key] = None if not errors else "invalid"
-        if not errors:
             return True
-        return self._report(errors, span)
+        if key is not None:
+            self.shapes[key] = not errors
+        return True if not errors else self._report(errors, span)
 
-    def _invalid(self, obj: object, span: Span) -> bool:
-        return self._report(list(_validator().iter_errors(obj)), span)
+    def check(self, obj: object, span: Span, text: str | None, floats: bool = False) -> bool:
+        """Validate one top-level object; `text` is its JSON text when the input had one."""
+        if text is None:
+            return self.validate(obj, span, _object_key(obj))
+        return self.validate(obj, span, None if floats else shape_key(text))
 
     def _report(self, errors: list, span: Span) -> bool:
+        if not errors:
+            return True
         from jsonschema.exceptions import best_match
 
         err = best_match(errors)
@@ -250,7 +271,7 @@ class _Builder:
         ch = self._chain(acc, body["chain"], span)
         stmts = body.get("expr") or []
         matches, actions, counters = self.mapper.rule(stmts, body.get("comment"))
-        if any(isinstance(s, dict) and "xt" in s for s in stmts):
+        if self.mapper.saw_xt:
             acc.xt_rules += 1
             if acc.first_xt is None:
                 acc.first_xt = span
@@ -352,20 +373,25 @@ def _iptables_shaped(acc: _TableAcc, chains: tuple[Chain, ...]) -> bool:
                               for c in base)
 
 
+def _object_key(obj: object) -> bytes | None:
+    """Shape key of an object that came without its text (floats or odd values: no key)."""
+    try:
+        text = json.dumps(obj, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return None if _FLOAT.search(text) else shape_key(text)
+
+
 def contribution_from_objects(objects: list, source: str, spans: list[Span] | None = None, *,
                               fidelity: str = FIDELITY, raw_texts: Sequence[str] | None = None,
                               validate: bool = True) -> Contribution:
     """Validate and map the objects of one `nftables` array (see the module docstring)."""
     b = _Builder(source, fidelity)
-    with _gc_paused():
+    with _gc_paused(len(objects) > 10_000):
         for i, obj in enumerate(objects):
             span = spans[i] if spans is not None else Span(source, pointer=f"/nftables/{i}")
             if validate:
-                try:
-                    key = shape_key(json.dumps(obj))
-                except (TypeError, ValueError):
-                    key = None
-                if not b.validate(obj, span, key):
+                if not b.check(obj, span, None):
                     continue
             b.add(obj, span, raw_texts[i] if raw_texts is not None else "")
         return b.finish()
@@ -375,7 +401,7 @@ def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = N
           ) -> Contribution:
     """`nft -j list ruleset` output -> Contribution (never raises on bad input)."""
     b = _Builder(source, FIDELITY)
-    with _gc_paused():
+    with _gc_paused(len(text) > 1_000_000):
         lines = LineIndex(text)
         head = _HEAD.match(text)
         if head is not None:
@@ -390,12 +416,27 @@ def _span(source: str, lines: LineIndex, offset: int, line_offset: int, i: int) 
     return Span(source, line + line_offset, col, pointer=f"/nftables/{i}")
 
 
+class _FloatSeen:
+    """parse_float hook: the C scanner calls it only for floats, so integers cost nothing."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, text: str) -> float:
+        self.seen = True
+        return float(text)
+
+
 def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int) -> None:
     """Decode, validate and map one object at a time, so the dicts of one object are dropped
     before the next is decoded; a decode error ends the read at its line and column, keeping
     what was read before it."""
-    decode = json.JSONDecoder().raw_decode
+    floats = _FloatSeen()
+    decode = json.JSONDecoder(parse_float=floats).raw_decode
     sep = re.compile(r"\s*(,|\])\s*")
+    newline = text.find("\n")
+    one_line = newline == -1 or not text[newline:].strip()
+    source = b.source
     end = len(text)
     i = 0
     if pos < end and text[pos] == "]":
@@ -406,20 +447,25 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
                 obj, nxt = decode(text, pos)
             except json.JSONDecodeError as exc:
                 b.problems.append(syntax_error(
-                    b.source, exc.lineno, exc.colno,
+                    source, exc.lineno, exc.colno,
                     f"malformed JSON in /nftables/{i}: {exc.msg}; the rest of the input is not read",
                     line_offset=line_offset, pointer=f"/nftables/{i}"))
                 return
             raw = text[pos:nxt]
-            span = _span(b.source, lines, pos, line_offset, i)
-            if b.validate(obj, span, shape_key(raw)):
+            if one_line:
+                span = Span(source, 1 + line_offset, pos + 1, pointer=f"/nftables/{i}")
+            else:
+                span = _span(source, lines, pos, line_offset, i)
+            valid = b.check(obj, span, raw, floats.seen)
+            floats.seen = False
+            if valid:
                 b.add(obj, span, raw if "rule" in obj else "")
             i += 1
             m = sep.match(text, nxt)
             if m is None:
                 line, col = lines.at(nxt)
                 b.problems.append(syntax_error(
-                    b.source, line, col, f"malformed JSON after /nftables/{i - 1}: expected `,` "
+                    source, line, col, f"malformed JSON after /nftables/{i - 1}: expected `,` "
                     "or `]`; the rest of the input is not read", line_offset=line_offset))
                 return
             pos = m.end()
@@ -429,7 +475,7 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
         pos += 1
     if pos >= end or text[pos] != "}":
         line, col = lines.at(pos)
-        b.problems.append(syntax_error(b.source, line, col, "malformed JSON: expected `}` closing "
+        b.problems.append(syntax_error(source, line, col, "malformed JSON: expected `}` closing "
                                        "the document", line_offset=line_offset))
 
 
@@ -449,9 +495,5 @@ def _whole(text: str, b: _Builder, line_offset: int) -> None:
         return
     for i, obj in enumerate(items):
         span = Span(b.source, 1 + line_offset, 1, pointer=f"/nftables/{i}")
-        try:
-            key = shape_key(json.dumps(obj))
-        except (TypeError, ValueError):
-            key = None
-        if b.validate(obj, span, key):
+        if b.check(obj, span, None):
             b.add(obj, span, json.dumps(obj) if isinstance(obj, dict) and "rule" in obj else "")
