@@ -161,3 +161,33 @@ def test_text_colour_only_when_asked(findings):
     assert "\x1b[" not in plain and "\x1b[" in colored
     assert "1 suppressed inline" in plain
     assert re.search(r"Found (\d+) problem", plain)[1] == str(len(findings[0].diagnostics))
+
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
+
+
+def _real_inputs():
+    """The founding seed and the first corpus dump of the fast formats: real spans, real
+    findings, in seconds (nft text and the big mangled seed take minutes today)."""
+    seeds = sorted((SHARED / "seeds").glob("000_*.txt")) if (SHARED / "seeds").is_dir() else []
+    picked = {}
+    index = SHARED / "corpus" / "INDEX.tsv"
+    if index.is_file():
+        for row in index.read_text().splitlines()[1:]:
+            path, fmt = row.split("\t")[:2]
+            if fmt in ("iptables-save", "nft-json"):
+                picked.setdefault(fmt, SHARED / "corpus" / path)
+    return [*seeds, *picked.values()]
+
+
+@pytest.mark.parametrize("path", _real_inputs() or [None], ids=lambda p: p.name if p else "none")
+def test_sarif_of_real_inputs_validates(path):
+    if path is None or not SARIF_SCHEMA.is_file():
+        pytest.skip("shared seeds/corpus or SARIF schema not found next to the repository")
+    jsonschema = pytest.importorskip("jsonschema")
+    from nflint.api import check_paths
+    reports = check_paths([str(path)])
+    doc = json.loads(_render("sarif", reports))
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(doc)
+    assert len(doc["runs"][0]["results"]) == sum(len(r.diagnostics) + len(r.suppressed)
+                                                 for r in reports)
