@@ -29,11 +29,16 @@ KERNEL_DEFAULTS: dict[str, str] = {
 
 
 def normalise_key(key: str) -> str:
-    """Dotted sysctl key; a /proc/sys path swaps '/' and '.' as `sysctl` does (eth0.100 -> eth0/100)."""
+    """Dotted sysctl key; a /proc/sys path swaps '/' and '.' as `sysctl` does (eth0.100 -> eth0/100).
+    `sysctl` also takes the slash form without /proc/sys (`net/ipv4/ip_forward`): a key whose
+    first separator is '/' is a path."""
     key = key.strip()
     if key.startswith("/proc/sys/"):
         path = key[len("/proc/sys/"):]
         return path.translate(str.maketrans({"/": ".", ".": "/"}))
+    slash, dot = key.find("/"), key.find(".")
+    if slash > 0 and (dot == -1 or slash < dot):
+        return key.translate(str.maketrans({"/": ".", ".": "/"}))
     return key
 
 

@@ -191,3 +191,12 @@ def test_seed_create_from_the_thread():
     [n] = c.docker_networks
     assert n.bridge_name == "br-lan137"
     assert text.splitlines()[n.span.line - 1].startswith("docker network create")
+
+
+def test_ipv4_disabled_network_leaves_the_bridge_without_ipv4():
+    net = network("v6only", "56" * 32, "198.18.6.0/24", "198.18.6.1", EnableIPv4=False)
+    c = inspect(json.dumps([net]), "i")
+    assert c.interfaces[0].addresses == ()
+    c = create("docker network create --ipv4=false --subnet 198.18.8.0/24 --gateway 198.18.8.1 "
+               "-o com.docker.network.bridge.name=br-v6 v6only\n", "t")
+    assert c.interfaces[0].addresses == () and c.docker_networks[0].gateways == ("198.18.8.1",)

@@ -154,3 +154,14 @@ def test_seed_netplan_gives_the_veth_pair():
     assert [str(a) for a in host.interface("br-mellanox").addresses] == ["192.168.137.250/24"]
     [route] = host.routes
     assert (route.dst, route.via, route.dev) == ("default", "192.168.137.245", "br-mellanox")
+
+
+def test_set_name_renames_and_match_is_an_assumption():
+    text = ("network:\n  ethernets:\n    lan:\n      match: {macaddress: '52:54:00:12:34:56'}\n"
+            "      set-name: eth-lan\n    wan:\n      match: {driver: ixgbe}\n"
+            "  bridges:\n    br0:\n      interfaces: [lan, wan]\n")
+    c = parse(text, "p")
+    by = by_name(c)
+    assert by["eth-lan"].master == "br0" and "lan" not in by
+    assert by["wan"].master == "br0"
+    assert any("'wan'" in a for a in c.assumptions)

@@ -156,3 +156,8 @@ def test_seed_sysctl_w_block():
     assert [(v.key, v.value) for v in c.sysctls] == [("net.ipv4.conf.all.rp_filter", "0"),
                                                      ("net.ipv4.conf.br-lan137.rp_filter", "0")]
     assert text.splitlines()[c.sysctls[1].span.line - 1].startswith("sysctl -w net.ipv4.conf.br")
+
+
+def test_slash_form_keys_of_the_sysctl_command():
+    c = parse("sysctl -w net/ipv4/conf/eth0.100/rp_filter=0\n", "t")
+    assert c.sysctls[0].key == "net.ipv4.conf.eth0/100.rp_filter"

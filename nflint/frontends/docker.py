@@ -39,6 +39,7 @@ class _Net:
     options: dict[str, str] = field(default_factory=dict)
     internal: bool = False
     enable_ipv6: bool = False
+    enable_ipv4: bool = True  # Docker 28: `--ipv4=false` / "EnableIPv4": false
     containers: list[tuple[str, str]] = field(default_factory=list)
     options_incomplete: bool = False  # a mangled paste lost option keys: the name may be one
 
@@ -70,7 +71,8 @@ def _gateway_addresses(net: _Net) -> list[IPInterface]:
             ip = ipaddress.ip_address(gw_ip)
         except ValueError:
             continue
-        if ip.version == 4 and _true(net.options.get(INHIBIT_IPV4, "false")):
+        if ip.version == 4 and (not net.enable_ipv4
+                                or _true(net.options.get(INHIBIT_IPV4, "false"))):
             continue
         if ip.version == 6 and not net.enable_ipv6:
             continue
@@ -105,7 +107,8 @@ def _emit(c: Contribution, net: _Net) -> None:
 
 def _from_object(obj: dict, span: Span) -> _Net:
     net = _Net(str(obj["Name"]), span, id=obj.get("Id") or None, driver=obj.get("Driver") or None,
-               internal=bool(obj.get("Internal")), enable_ipv6=bool(obj.get("EnableIPv6")))
+               internal=bool(obj.get("Internal")), enable_ipv6=bool(obj.get("EnableIPv6")),
+               enable_ipv4=obj.get("EnableIPv4", True) is not False)
     for cfg in (obj.get("IPAM") or {}).get("Config") or ():
         if cfg.get("Subnet"):
             net.subnets.append(cfg["Subnet"])
@@ -217,6 +220,8 @@ def _best_effort(c: Contribution, text: str, source: str, line_offset: int,
                 net.internal = _true(value)
             elif key == "EnableIPv6":
                 net.enable_ipv6 = _true(value)
+            elif key == "EnableIPv4":
+                net.enable_ipv4 = _true(value)
         elif path[:2] == ["IPAM", "Config"] and value:
             if key == "Subnet":
                 net.subnets.append(value)
@@ -244,7 +249,7 @@ _VALUED = {"--driver": "driver", "-d": "driver", "--subnet": "subnet", "--gatewa
            "--opt": "opt", "-o": "opt", "--ip-range": None, "--aux-address": None,
            "--label": None, "-l": None, "--scope": None, "--ipam-driver": None,
            "--ipam-opt": None, "--config-from": None}
-_FLAGS = {"--internal": "internal", "--ipv6": "ipv6", "--ipv4": None, "--attachable": None,
+_FLAGS = {"--internal": "internal", "--ipv6": "ipv6", "--ipv4": "ipv4", "--attachable": None,
           "--ingress": None, "--config-only": None}
 
 
@@ -331,6 +336,8 @@ def _read_create(args: list[str], span: Span, c: Contribution, source: str) -> _
                 net.internal = on
             elif _FLAGS[opt] == "ipv6":
                 net.enable_ipv6 = on
+            elif _FLAGS[opt] == "ipv4":
+                net.enable_ipv4 = on
         elif word.startswith("-"):
             unknown.append(word)
         else:

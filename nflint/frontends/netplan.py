@@ -142,6 +142,7 @@ class _Reader:
                  marks: dict[str, tuple[int, int]]) -> None:
         self.c, self.source, self.offset, self.marks = c, source, line_offset, marks
         self.devices: dict[str, _Device] = {}
+        self.renamed: dict[str, str] = {}  # netplan ID -> kernel name (`set-name`)
 
     def span(self, pointer: str) -> Span:
         while pointer not in self.marks and "/" in pointer:
@@ -155,11 +156,22 @@ class _Reader:
                                             message, line_offset=self.offset, pointer=pointer))
 
     def device(self, name: str, pointer: str) -> _Device:
+        name = self.renamed.get(name, name)
         if name not in self.devices:
             self.devices[name] = _Device(name, self.span(pointer))
         return self.devices[name]
 
     def read(self, network: dict) -> None:
+        ethernets = network.get("ethernets")
+        for net_id, conf in (ethernets.items() if isinstance(ethernets, dict) else ()):
+            if not isinstance(conf, dict):
+                continue
+            if isinstance(conf.get("set-name"), str):
+                self.renamed[str(net_id)] = conf["set-name"]
+            elif "match" in conf:
+                self.c.assumptions.append(
+                    f"{self.source}: netplan ethernet {net_id!r} is matched by properties; its "
+                    "kernel name is assumed to be the same")
         for section, kind in SECTION_KINDS.items():
             entries = network.get(section)
             if not isinstance(entries, dict):
