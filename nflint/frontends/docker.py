@@ -11,6 +11,7 @@ reporting the JSON error, the text is read line by line by indentation as a best
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -134,9 +135,9 @@ def parse_inspect(text: str, source: str, *, line_offset: int = 0,
                      enumerate(zip(array_items(text, start), doc))]
         else:
             # A paste with its braces eaten often starts `"Name": ...`, which decodes as a string.
-            error = getattr(doc, "msg", None)
-            line, col = index.at(getattr(doc, "pos", start))
-            what = f"invalid JSON: {error}" if error else "expected a JSON list of networks"
+            bad_json = isinstance(doc, json.JSONDecodeError)
+            line, col = index.at(doc.pos if bad_json else start)
+            what = f"invalid JSON: {doc.msg}" if bad_json else "expected a JSON list of networks"
             c.problems.append(syntax_error(
                 source, line, col, f"cannot read docker network inspect output: {what}; "
                 "the rest is read line by line as a best effort", line_offset=line_offset))

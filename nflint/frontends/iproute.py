@@ -9,6 +9,7 @@ be listed after it; an `@ifN` index is only trusted as a name when the peer is i
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -367,38 +368,28 @@ def parse_route(text: str, source: str, *, line_offset: int = 0,
     each, so every next hop can be checked."""
     reader = _TextReader(source, line_offset, "ip route")
     table = _command_table(hint)
-    pending: tuple[str, str, dict] | None = None  # a multipath head waiting for nexthops
-    pending_used = False
+    # (dst, type, attrs, span, nexthops): a head with nexthops stands for its hops
+    heads: list[tuple[str, str, dict, Span, list[tuple[dict, Span]]]] = []
     for lineno, line, tree in reader.lines(text, "route_line", "`[TYPE] DESTINATION attrs...` "
                                            "or a `nexthop` line"):
         span = reader.span(lineno, len(line) - len(line.lstrip()) + 1, len(line.rstrip()) + 1)
-        items = tree.children
+        attrs = _route_attrs(_words(tree.children))
         if tree.data == "nexthop":
-            if pending is None:
+            if not heads:
                 reader.c.problems.append(syntax_error(
                     source, lineno, span.column, "cannot read ip route line: a `nexthop` line "
                     "without a route before it", line_offset=line_offset))
-                continue
-            dst, rtype, head = pending
-            reader.c.routes.append(_route(dst, span, rtype, {**head, **_route_attrs(
-                _words(items))}, table))
-            pending_used = True
+            else:
+                heads[-1][4].append((attrs, span))
             continue
-        if pending is not None and not pending_used:
-            reader.c.routes.append(_route(pending[0], pending[2]["_span"], pending[1],
-                                          pending[2], table))
-        pending = None
-        tokens = [t for t in items if isinstance(t, Token)]
+        tokens = [t for t in tree.children if isinstance(t, Token)]
         rtype = str(tokens[0]) if tokens[0].type == "ROUTE_TYPE" else "unicast"
-        dst = str(tokens[-1])
-        attrs = _route_attrs(_words(items))
-        if "dev" not in attrs and "via" not in attrs and rtype == "unicast":
-            pending, pending_used = (dst, rtype, {**attrs, "_span": span}), False
-            continue
-        reader.c.routes.append(_route(dst, span, rtype, attrs, table))
-    if pending is not None and not pending_used:
-        reader.c.routes.append(_route(pending[0], pending[2]["_span"], pending[1], pending[2],
-                                      table))
+        heads.append((str(tokens[-1]), rtype, attrs, span, []))
+    for dst, rtype, attrs, span, hops in heads:
+        if not hops:
+            reader.c.routes.append(_route(dst, span, rtype, attrs, table))
+        for hop, hop_span in hops:
+            reader.c.routes.append(_route(dst, hop_span, rtype, {**attrs, **hop}, table))
     return reader.c
 
 
@@ -478,13 +469,15 @@ def parse_json(text: str, source: str, *, line_offset: int = 0,
     labels: set[str] = set()
     skipped = 0
     for start, doc in json_documents(text):
+        if isinstance(doc, json.JSONDecodeError):
+            line, col = index.at(doc.pos)
+            c.problems.append(syntax_error(source, line, col, f"invalid JSON: {doc.msg}",
+                                           line_offset=line_offset))
+            continue
         if not isinstance(doc, (list, dict)):
             line, col = index.at(start)
-            msg = (f"invalid JSON: {doc.msg}" if hasattr(doc, "msg")
-                   else "expected a JSON array of `ip -j` objects")
-            if hasattr(doc, "pos"):
-                line, col = index.at(doc.pos)
-            c.problems.append(syntax_error(source, line, col, msg, line_offset=line_offset))
+            c.problems.append(syntax_error(source, line, col, "expected a JSON array of `ip -j` "
+                                           "objects", line_offset=line_offset))
             continue
         items = [(start, doc)] if isinstance(doc, dict) else list(zip(array_items(text, start),
                                                                        doc))

@@ -228,7 +228,8 @@ class _Reader:
 
 
 @refuse_deep_nesting
-def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = None) -> Contribution:
+def parse(text: str, source: str, *, line_offset: int = 0,
+          hint: dict | None = None) -> Contribution:
     c = Contribution(fidelity="netplan")
     node, data = _load_repairing(text, c, source, line_offset)
     if node is None:

@@ -1,4 +1,4 @@
-"""Kernel parameters as pasted: `sysctl -a`, sysctl.conf lines, /proc/sys reads, `sysctl -w` commands.
+"""Kernel parameters as pasted: `sysctl -a`, sysctl.conf lines, /proc/sys reads, `sysctl -w`.
 
 A `sysctl -w` line in a thread is a change the author made, not a reading: it is kept as a given
 value (it is what the kernel had afterwards) but its reason says it was set by a command, so a
@@ -144,7 +144,8 @@ class _Reader:
                  self.given_reason() or f"read by command: {self.command}")
 
 
-def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = None) -> Contribution:
+def parse(text: str, source: str, *, line_offset: int = 0,
+          hint: dict | None = None) -> Contribution:
     reader = _Reader(source, line_offset, hint)
     bare_values = bool(reader.value_keys)
     for lineno, raw in enumerate(text.splitlines(), start=1):
