@@ -774,7 +774,8 @@ class StatementMapper:
     def __init__(self) -> None:
         self._memo: dict[tuple, tuple[tuple[Match, ...], tuple[Action, ...]]] = {}
         self._verdicts: dict[tuple[str, object], Verdict] = {}
-        self.saw_xt = False  # whether the last rule() held an iptables-nft `xt` statement
+        # whether the last rule() held an iptables-nft `xt` statement, and one without detail
+        self.saw_xt = self.saw_bare_xt = False
 
     def statement(self, stmt: object) -> tuple[tuple[Match, ...], tuple[Action, ...]]:
         key = None
@@ -812,10 +813,13 @@ class StatementMapper:
         actions: list[Action] = []
         counters = None
         stated: set[str] = set()
-        self.saw_xt = False
+        self.saw_xt = self.saw_bare_xt = False
         for stmt in stmts if type(stmts) is list else [stmts]:
             if type(stmt) is dict and "xt" in stmt:
                 self.saw_xt = True
+                body = stmt["xt"]
+                if not isinstance(body, dict) or set(body) <= {"type", "name"}:
+                    self.saw_bare_xt = True
             m, a = self.statement(stmt)
             for match in m:
                 tm = type(match)

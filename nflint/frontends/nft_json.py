@@ -140,7 +140,8 @@ class _TableAcc:
     sets: list[NamedSet] = field(default_factory=list)
     set_index: dict[str, int] = field(default_factory=dict)
     objects: list[NftObject] = field(default_factory=list)
-    xt_rules: int = 0
+    xt: bool = False  # holds iptables-nft compat statements
+    xt_rules: int = 0  # rules with bare xt statements (parameters lost)
     first_xt: Span | None = None
 
 
@@ -272,9 +273,11 @@ class _Builder:
         stmts = body.get("expr") or []
         matches, actions, counters = self.mapper.rule(stmts, body.get("comment"))
         if self.mapper.saw_xt:
-            acc.xt_rules += 1
-            if acc.first_xt is None:
-                acc.first_xt = span
+            acc.xt = True
+            if self.mapper.saw_bare_xt:
+                acc.xt_rules += 1
+                if acc.first_xt is None:
+                    acc.first_xt = span
         rules = ch["rules"]
         rules.append(Rule(matches, actions, span, raw, counters, body.get("handle"), len(rules)))
 
@@ -334,7 +337,7 @@ class _Builder:
                       c.get("type"), c.get("policy"), c.get("devices", ()), None,
                       c.get("handle"), c.get("comment"))
                 for c in acc.chains.values())
-            backend = "iptables-nft" if acc.xt_rules or _iptables_shaped(acc, chains) else "nft"
+            backend = "iptables-nft" if acc.xt or _iptables_shaped(acc, chains) else "nft"
             if acc.xt_rules:
                 xt_tables.append(f"{acc.family} {acc.name} ({acc.xt_rules} rules)")
                 first_xt = first_xt or acc.first_xt
