@@ -301,3 +301,22 @@ def test_ip_s_link_counters_are_not_errors():
             "     98765432  12345      0       0       0       0\n")
     c = get("ip-link")(text, "p")
     assert not c.problems and [i.name for i in c.interfaces] == ["eth0"]
+
+
+def test_ip_brief_addr_and_link():
+    addr = ("lo               UNKNOWN        127.0.0.1/8 ::1/128\n"
+            "br-lan137        UP\n"
+            "veth-lan137-1@veth-lan137-2 UP\n"
+            "veth-lan137-2@veth-lan137-1 UP\n"
+            "veth5a44ead@if8  UP             fe80::7c11:22ff:fe33:4455/64\n"
+            "docker0          DOWN           198.18.0.1/16\n")
+    c = get("ip-addr")(addr, "p", hint={"brief": True})
+    assert not c.problems
+    by = ifaces(c)
+    assert [str(a) for a in by["lo"].addresses] == ["127.0.0.1/8", "::1/128"]
+    assert by["br-lan137"].addresses == () and by["br-lan137"].up is True
+    assert by["veth-lan137-1"].peer == "veth-lan137-2" and by["veth5a44ead"].peer_index == 8
+    assert by["docker0"].up is False
+    link = "eth0             UP             52:54:00:12:34:56 <BROADCAST,MULTICAST,UP,LOWER_UP>\n"
+    c = get("ip-link")(link, "p")  # recognised without the hint: no `N: name:` lines
+    assert not c.problems and ifaces(c)["eth0"].up is True and ifaces(c)["eth0"].addresses == ()

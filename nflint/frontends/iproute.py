@@ -44,7 +44,7 @@ LOCAL_TABLE_TYPES = frozenset({"local", "broadcast", "anycast"})
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     return Lark(grammars.read("iproute.lark"), parser="lalr",
-                start=["link_line", "route_line", "brctl_line"])
+                start=["link_line", "brief_line", "route_line", "brctl_line"])
 
 
 @dataclass
@@ -247,9 +247,46 @@ def _read_links(reader: _TextReader, text: str) -> list[_Link]:
     return links
 
 
-def _text_links(text: str, source: str, line_offset: int, label: str) -> Contribution:
+def _read_brief(reader: _TextReader, text: str) -> list[_Link]:
+    """`ip -br`: one line per interface, state then addresses (addr) or MAC and flags (link)."""
+    links = []
+    for lineno, line, tree in reader.lines(text, "brief_line", "`NAME[@LINK] STATE ...`"):
+        items = tree.children
+        link = _Link(str(items[0]), reader.span(lineno, items[0].column or 1,
+                                                items[0].end_column))
+        for sub in items:
+            if isinstance(sub, Tree) and sub.data == "link_ref":
+                ref = str(sub.children[0])
+                m = re.fullmatch(r"if(\d+)", ref)
+                if m:
+                    link.link_index = int(m.group(1))
+                elif ref != "NONE":
+                    link.link_name = ref
+        state = str(next(t for t in items[1:] if isinstance(t, Token)))
+        words = _words(items)
+        flags = next((w[1:-1].split(",") for w in words if w.startswith("<")), [])
+        link.up = _up(flags, state if state.isupper() and state != "UNKNOWN" else None)
+        for word in words:
+            if "/" in word and (addr := _address(word)) is not None:
+                link.addresses.append(addr)
+        links.append(link)
+    return links
+
+
+def _is_brief(text: str, hint: dict | None) -> bool:
+    """`ip -br` output (the prompt said so, or no line has the `N: name:` shape)."""
+    if (hint or {}).get("brief"):
+        return True
+    return bool(text.strip()) and not re.search(r"^\s*\d+:\s", text, re.MULTILINE)
+
+
+def _text_links(text: str, source: str, line_offset: int, label: str,
+                hint: dict | None = None) -> Contribution:
     reader = _TextReader(source, line_offset, label)
-    links = _read_links(reader, text)
+    if _is_brief(text, hint):
+        links = _read_brief(reader, text)
+    else:
+        links = _read_links(reader, text)
     reader.c.interfaces.extend(_interfaces(links, label))
     reader.note_unused()
     return reader.c
@@ -257,14 +294,14 @@ def _text_links(text: str, source: str, line_offset: int, label: str) -> Contrib
 
 def parse_addr(text: str, source: str, *, line_offset: int = 0,
                hint: dict | None = None) -> Contribution:
-    """`ip addr` / `ip address show` text."""
-    return _text_links(text, source, line_offset, "ip addr")
+    """`ip addr` / `ip address show` / `ip -br addr` text."""
+    return _text_links(text, source, line_offset, "ip addr", hint)
 
 
 def parse_link(text: str, source: str, *, line_offset: int = 0,
                hint: dict | None = None) -> Contribution:
-    """`ip link` / `ip -d link` text (also accepts `ip -s link`)."""
-    return _text_links(text, source, line_offset, "ip link")
+    """`ip link` / `ip -d link` / `ip -br link` text (also accepts `ip -s link`)."""
+    return _text_links(text, source, line_offset, "ip link", hint)
 
 
 def parse_bridge_link(text: str, source: str, *, line_offset: int = 0,
