@@ -273,11 +273,17 @@ def _read_brief(reader: _TextReader, text: str) -> list[_Link]:
     return links
 
 
+_BRIEF_LINE = re.compile(r"\S+\s+(UP|DOWN|UNKNOWN|LOWERLAYERDOWN|DORMANT|NOTPRESENT|TESTING)"
+                         r"(\s|$)")
+
+
 def _is_brief(text: str, hint: dict | None) -> bool:
-    """`ip -br` output (the prompt said so, or no line has the `N: name:` shape)."""
+    """`ip -br` output: the prompt said so, or the first line is `NAME STATE ...` and no line
+    has the `N: name:` shape."""
     if (hint or {}).get("brief"):
         return True
-    return bool(text.strip()) and not re.search(r"^\s*\d+:\s", text, re.MULTILINE)
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    return bool(_BRIEF_LINE.match(first)) and not re.search(r"^\s*\d+:\s", text, re.MULTILINE)
 
 
 def _text_links(text: str, source: str, line_offset: int, label: str,
