@@ -142,3 +142,12 @@ def test_sysctl_a_of_the_namespace(topology):
     value, used = model.rp_filter("br0")
     assert value == max(2, int(host.sysctl_get("net.ipv4.conf.all.rp_filter")))
     assert not any(v.assumed for v in used)
+
+
+def test_brief_output_agrees_on_addresses_and_peers(topology):
+    host, _ = topology
+    brief = build(get("ip-addr")(capture(host, "ip -br addr"), "ip -br addr",
+                                 hint={"brief": True}))
+    js = build(get("ip-json")(capture(host, "ip -j addr"), "ip -j addr"))
+    assert {i.name: (sorted(map(str, i.addresses)), i.peer) for i in brief.interfaces} == {
+        i.name: (sorted(map(str, i.addresses)), i.peer) for i in js.interfaces}
