@@ -161,3 +161,13 @@ def test_seed_sysctl_w_block():
 def test_slash_form_keys_of_the_sysctl_command():
     c = parse("sysctl -w net/ipv4/conf/eth0.100/rp_filter=0\n", "t")
     assert c.sysctls[0].key == "net.ipv4.conf.eth0/100.rp_filter"
+
+
+def test_sysctl_system_output():
+    text = ("* Applying /usr/lib/sysctl.d/50-default.conf ...\n"
+            "net.ipv4.conf.default.rp_filter = 2\n"
+            "* Applying /etc/sysctl.d/99-local.conf ...\n"
+            "net.ipv4.conf.default.rp_filter = 0\n")
+    c = parse(text, "t")
+    assert not c.problems
+    assert host_of(c).sysctls.given["net.ipv4.conf.default.rp_filter"].value == "0"

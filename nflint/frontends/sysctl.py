@@ -133,6 +133,11 @@ class _Reader:
     def _comment(self, lineno: int, line: str, items: list[Token]) -> None:
         return
 
+    def _applying(self, lineno: int, line: str, items: list[Token]) -> None:
+        """`sysctl --system` names the file whose values follow; later files win, as in the
+        kernel, because later values replace earlier ones in the host model."""
+        return
+
     def read_value(self, lineno: int, line: str) -> None:
         """A bare value printed by the prompt's command, matched to its keys in order."""
         if not self.value_keys:
