@@ -160,6 +160,8 @@ def test_text_colour_only_when_asked(findings):
     colored = _render("text", findings, color=True)
     assert "\x1b[" not in plain and "\x1b[" in colored
     assert "1 suppressed inline" in plain
+    for d in findings[0].diagnostics:
+        assert f"{d.code} {d.name}: {default_registry().find(d.code).help_uri()}" in plain
     assert re.search(r"Found (\d+) problem", plain)[1] == str(len(findings[0].diagnostics))
 
 

@@ -7,7 +7,7 @@ import textwrap
 import click
 from tabulate import tabulate
 
-from . import Formatter, RenderContext, all_diagnostics
+from . import Formatter, RenderContext, all_diagnostics, help_uri
 from ..api import HostReport
 from ..diagnostics import Diagnostic, Severity
 
@@ -82,6 +82,10 @@ class TextFormatter(Formatter):
                 out.append("assumed:")
                 out.extend(f"  - {a}" for a in r.host.assumptions)
         diags = all_diagnostics(reports)
+        links = {d.code: (d.name, help_uri(ctx, d)) for d in sorted(diags, key=lambda d: d.code)}
+        if links:
+            out.append("For more information (or `nflint explain CODE`):")
+            out.extend(f"  {code} {name}: {uri}" for code, (name, uri) in links.items())
         counts = {s: sum(1 for d in diags if d.severity == s) for s in Severity}
         hidden = _hidden(reports)
         out.append(f"Found {len(diags)} problem(s): {counts[Severity.ERROR]} error(s), "
