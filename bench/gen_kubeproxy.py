@@ -196,7 +196,6 @@ def _docker(d: Dump, rng: random.Random, containers: int) -> None:
         d.add("filter", "DOCKER-BRIDGE", f"-o {bridge} -j DOCKER")
         d.add("filter", "DOCKER-CT",
               f"-o {bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
-        d.add("filter", "DOCKER", f"! -i {bridge} -o {bridge} -j DROP")
         d.add("filter", "DOCKER-ISOLATION-STAGE-1",
               f"-i {bridge} ! -o {bridge} -j DOCKER-ISOLATION-STAGE-2")
         d.add("filter", "DOCKER-ISOLATION-STAGE-2", f"-o {bridge} -j DROP")
@@ -210,6 +209,8 @@ def _docker(d: Dump, rng: random.Random, containers: int) -> None:
                   f"--dport {cport} -j ACCEPT")
             d.add("nat", "DOCKER", f"! -i {bridge} -p tcp -m tcp --dport {host_port} -j DNAT "
                   f"--to-destination {ip}:{cport}")
+        # after the bridge's published ports, as dockerd orders them
+        d.add("filter", "DOCKER", f"! -i {bridge} -o {bridge} -j DROP")
     d.add("filter", "DOCKER-USER", "-j RETURN")
 
 
