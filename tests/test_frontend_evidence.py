@@ -123,3 +123,12 @@ def test_seed_kernel_log():
     assert [e.get("flags") for e in c.evidence] == ["ACK SYN", "RST"]
     assert {e.get("physin") for e in c.evidence} == {"veth-lan137-1"}
     assert not c.assumptions and not c.problems
+
+
+def test_monotonic_and_precise_journal_stamps():
+    text = ("[ 8123.456789] nas kernel: DROP: IN=eth0 OUT= SRC=203.0.113.7 DST=192.0.2.1 PROTO=UDP "
+            "SPT=1 DPT=2\n"
+            "Nov 12 19:46:36.123456 nas kernel: ACC: IN=eth0 OUT=br0 SRC=203.0.113.7 "
+            "DST=192.0.2.1 PROTO=TCP SPT=1 DPT=2 SYN\n")
+    a, b = kernel_log(text, "j").evidence
+    assert (a.get("prefix"), b.get("prefix"), b.get("flags")) == ("DROP:", "ACC:", "SYN")

@@ -138,6 +138,7 @@ _STAMPS = [
     re.compile(r"\[[A-Z][a-z]{2} [A-Z][a-z]{2}\s+\d+ \d\d:\d\d:\d\d \d{4}\]"),
     re.compile(r"[A-Z][a-z]{2}\s+\d+\s+\d\d:\d\d:\d\d(\.\d+)?\s+\S+\s+kernel:"),
     re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:?\d\d|Z)?\s+\S+\s+kernel:"),
+    re.compile(r"[\w.\-]+\s+kernel:"),  # journalctl -o short-monotonic: "[  12.3] host kernel:"
     re.compile(r"kernel:"),
 ]
 _LOG_START = re.compile(r"(?:^|\s)IN=\S*\s+OUT=")
