@@ -200,3 +200,11 @@ def test_ipv4_disabled_network_leaves_the_bridge_without_ipv4():
     c = create("docker network create --ipv4=false --subnet 198.18.8.0/24 --gateway 198.18.8.1 "
                "-o com.docker.network.bridge.name=br-v6 v6only\n", "t")
     assert c.interfaces[0].addresses == () and c.docker_networks[0].gateways == ("198.18.8.1",)
+
+
+def test_container_inspect_is_not_a_network():
+    ctr = {"Id": "ef" * 32, "Name": "/registry", "State": {"Running": True},
+           "NetworkSettings": {"Networks": {"web": {"IPAddress": "198.19.0.4"}}}}
+    c = inspect(json.dumps([ctr]), "i")
+    assert not c.docker_networks and not c.interfaces and not c.problems
+    assert any("container object" in a for a in c.assumptions)

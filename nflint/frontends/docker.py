@@ -51,7 +51,7 @@ def _true(value: object) -> bool:
 
 def _bridge_name(net: _Net) -> str | None:
     """The Linux bridge Docker creates for a bridge-driver network (libnetwork's naming)."""
-    if (net.driver or "bridge") != "bridge":
+    if net.driver != "bridge":
         return None
     if net.options.get(BRIDGE_NAME):
         return net.options[BRIDGE_NAME]
@@ -127,6 +127,7 @@ def parse_inspect(text: str, source: str, *, line_offset: int = 0,
     """`docker network inspect NAME...`: a list of networks (a single object is accepted)."""
     c = Contribution(fidelity="docker network inspect")
     index = LineIndex(text)
+    skipped_containers = 0
     for start, doc in json_documents(text):
         if isinstance(doc, dict):
             items = [(start, "", doc)]
@@ -146,6 +147,9 @@ def parse_inspect(text: str, source: str, *, line_offset: int = 0,
             break
         for offset, pointer, obj in items:
             line, col = index.at(offset)
+            if isinstance(obj, dict) and "NetworkSettings" in obj and "IPAM" not in obj:
+                skipped_containers += 1  # `docker inspect CONTAINER` lands here too
+                continue
             errors = schema_errors("docker-inspect.schema.json", obj)
             if errors:
                 where, message = errors[0]
@@ -155,6 +159,10 @@ def parse_inspect(text: str, source: str, *, line_offset: int = 0,
                 continue
             _emit(c, _from_object(obj, Span(source, line + line_offset, col,
                                              pointer=pointer or None)))
+    if skipped_containers:
+        c.assumptions.append(f"{source}: {skipped_containers} container object(s) (`docker "
+                             "inspect CONTAINER`) not used; networks come from `docker network "
+                             "inspect`")
     return c
 
 
