@@ -91,10 +91,13 @@ def test_mangled_input_never_raises(fmt):
             assert p.code == "NF001" and p.span.source == "fuzz" and p.span.line >= 1, (n, text, p)
 
 
+DEGENERATE = {"empty": "", "blank": "\n\n", "control": "\x00\x01\x02", "null": "null",
+              "numbers": "[1, 2, 3]", "object": "{}", "emoji": "💥" * 50, "long-word": "a" * 5000,
+              "deep-json": "[" * 50000 + "]" * 50000, "deep-yaml": "- " * 5000 + "x"}
+
+
 @pytest.mark.parametrize("fmt", sorted(SAMPLES))
-@pytest.mark.parametrize("text", ["", "\n\n", "\x00\x01\x02", "null", "[1, 2, 3]", "{}",
-                                  "💥" * 50, "a" * 5000, "[" * 50000 + "]" * 50000,
-                                  "- " * 5000 + "x"])
+@pytest.mark.parametrize("text", DEGENERATE.values(), ids=DEGENERATE.keys())
 def test_degenerate_inputs(fmt, text):
     c = get(fmt)(text, "odd")
     assert isinstance(c, Contribution)
