@@ -6,7 +6,9 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
+from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Iterable, Mapping
 
 from .diagnostics import Diagnostic, Severity
@@ -46,8 +48,7 @@ class Selection:
 
     def enabled_code(self, code: str, name: str) -> bool:
         """For diagnostics that no rule class emits (NF001 from frontends, NF004 ...)."""
-        probe = type("Probe", (), {"code": code, "name": name})
-        return self.enabled(probe)  # type: ignore[arg-type]
+        return self.enabled(SimpleNamespace(code=code, name=name))  # type: ignore[arg-type]
 
     def enabled_token(self, token: str, registry: Registry) -> bool:
         """Whether the rule a code, prefix or name refers to runs under this selection."""
@@ -60,7 +61,7 @@ class Selection:
         if not self.per_file_ignores:
             return False
         names = _path_forms(d.span.source, self.root)
-        return any(self._hits(_probe(d), codes)
+        return any(self._hits(d, codes)  # type: ignore[arg-type]
                    for pattern, codes in self.per_file_ignores
                    if any(fnmatch(n, pattern) for n in names))
 
@@ -71,11 +72,8 @@ class Selection:
         return default
 
 
-def _probe(d: Diagnostic) -> type:
-    return type("Probe", (), {"code": d.code, "name": d.name})
-
-
-def _path_forms(source: str, root: str | None) -> set[str]:
+@lru_cache(maxsize=1024)
+def _path_forms(source: str, root: str | None) -> frozenset[str]:
     """A source as a glob may name it: as given, relative to the config root, bare file name."""
     forms = {source.replace(os.sep, "/"), Path(source).name}
     if root:
@@ -83,7 +81,7 @@ def _path_forms(source: str, root: str | None) -> set[str]:
             forms.add(Path(source).resolve().relative_to(Path(root).resolve()).as_posix())
         except (ValueError, OSError):
             pass
-    return forms
+    return frozenset(forms)
 
 
 @dataclass
