@@ -26,6 +26,9 @@ SECTION_KINDS: dict[str, str | None] = {
     "wifis": None,
 }
 MAX_REPAIRS = 5
+# PyYAML's scanner is quadratic in flow-collection depth ([[[...): refuse early what no netplan
+# file ever needs.
+MAX_FLOW_DEPTH = 100
 
 
 @dataclass
@@ -91,8 +94,23 @@ def _error_line(exc: yaml.YAMLError) -> tuple[int, int, str]:
     return mark.line, mark.column + 1, message
 
 
+def _flow_depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}" and depth:
+            depth -= 1
+    return deepest
+
+
 def _load_repairing(text: str, c: Contribution, source: str,
                     line_offset: int) -> tuple[yaml.Node | None, object]:
+    if _flow_depth(text) > MAX_FLOW_DEPTH:
+        c.problems.append(syntax_error(source, 1, 1, "netplan YAML nested too deeply to read",
+                                       line_offset=line_offset))
+        return None, None
     lines = text.splitlines()
     for _ in range(MAX_REPAIRS + 1):
         try:
