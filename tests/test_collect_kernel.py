@@ -142,3 +142,20 @@ def _interfaces(bundle):
     from nflint import inputs
     host, _, _ = inputs.load_host([str(bundle)])
     return [{"name": i.name} for i in host.interfaces]
+
+
+def test_collect_command_and_check_live_use_the_bundle(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from nflint import collect as collect_mod
+    from nflint.cli import main
+    bundle = "# iptables-nft-save\n" + SAVE
+    monkeypatch.setattr(collect_mod, "collect_bundle", lambda: bundle)
+    monkeypatch.setattr(collect_mod, "live_source_name", lambda: "live:testhost")
+    out = tmp_path / "host.bundle"
+    result = CliRunner().invoke(main, ["collect", "-o", str(out)])
+    assert result.exit_code == 0 and out.read_text() == bundle
+    result = CliRunner().invoke(main, ["check", "--isolated", "--live", "-f", "concise"])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("live:testhost:6:1: warning:") and "NF202" in result.stdout
+    result = CliRunner().invoke(main, ["check", "--live", "-"])
+    assert result.exit_code == 2
