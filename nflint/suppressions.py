@@ -9,6 +9,7 @@ suppress something (NF007), so suppressions stay auditable.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
 
@@ -148,10 +149,19 @@ def apply(diagnostics: Iterable[Diagnostic], suppressions: list[Suppression], *,
     `is_enabled(token)` says whether the rule a directive names runs at all: a directive for a
     rule that is switched off is not "unused", it is waiting.
     """
+    # Indexed by what they cover, so a big ruleset with many directives stays linear.
+    by_key: dict = defaultdict(list)
+    by_source: dict = defaultdict(list)
+    for s in suppressions:
+        if s.scope == "file":
+            by_source[s.span.source].append(s)
+        else:
+            for key in s.targets:
+                by_key[key].append(s)
     kept, silenced = [], []
     for d in diagnostics:
         hit = None
-        for s in suppressions:
+        for s in (*by_key.get(location_key(d.span), ()), *by_source.get(d.span.source, ())):
             token = s.covers(d)
             if token is not None:
                 s.used.add(token)

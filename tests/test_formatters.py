@@ -193,3 +193,12 @@ def test_sarif_of_real_inputs_validates(path):
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(doc)
     assert len(doc["runs"][0]["results"]) == sum(len(r.diagnostics) + len(r.suppressed)
                                                  for r in reports)
+
+
+def test_github_pseudo_sources_get_no_file_property():
+    from nflint.diagnostics import Diagnostic, Severity
+    from nflint.span import Span
+    d = Diagnostic("NF004", "broken-plugin", Severity.WARNING, "plugin x failed",
+                   Span("<plugin x>"))
+    [line] = _render("github", [HostReport("h", Host(), [d])]).splitlines()
+    assert line == "::warning title=NF004 broken-plugin::<plugin x>: plugin x failed"

@@ -28,8 +28,9 @@ class GithubFormatter(Formatter):
         out = []
         for d in all_diagnostics(reports):
             s = d.span
-            props = [f"file={_escape_property(s.source)}"]
-            if s.line:
+            # `<stdin>`, `<plugin x>`: no file to annotate, the message still says where.
+            props = [] if s.source.startswith("<") else [f"file={_escape_property(s.source)}"]
+            if s.line and props:
                 props.append(f"line={s.line}")
                 if s.column:
                     props.append(f"col={s.column}")
