@@ -155,6 +155,7 @@ class _Builder:
         self.problems: list[Diagnostic] = []
         self.headers: list[str] = []
         self.mapper = StatementMapper()
+        self._last_chain: tuple[tuple, dict | None] = ((), None)
         self.shapes: dict[bytes, bool] = {}
 
     # -- validation ----------------------------------------------------------------------------
@@ -269,7 +270,12 @@ class _Builder:
             handle=body.get("handle"), comment=body.get("comment"))
 
     def _add_rule(self, acc: _TableAcc, body: dict, span: Span, raw: str) -> None:
-        ch = self._chain(acc, body["chain"], span)
+        where = (acc.family, acc.name, body["chain"])
+        if where == self._last_chain[0]:  # dumps list a chain's rules together
+            ch = self._last_chain[1]
+        else:
+            ch = self._chain(acc, body["chain"], span)
+            self._last_chain = (where, ch)
         stmts = body.get("expr") or []
         matches, actions, counters = self.mapper.rule(stmts, body.get("comment"))
         if self.mapper.saw_xt:
