@@ -355,19 +355,25 @@ def _header_facts(text: str) -> tuple[str | None, str | None, str | None]:
                           "iptables-nft-save ... (nf_tables))")
 
 
-_RULE_FIELDS = tuple(f.name for f in dataclasses.fields(Rule))
-
-
-def _new_rule(matches, actions, span, raw, counters, index) -> Rule:
-    """Rule(...) without the frozen-dataclass __init__ (one setattr call per field): a tenth of
-    the parse time on big dumps. Falls back to the constructor if Rule ever changes shape."""
-    if _RULE_FIELDS != ("matches", "actions", "span", "raw", "counters", "handle", "index") \
-            or hasattr(Rule, "__slots__"):
-        return Rule(matches, actions, span, raw, counters, None, index)
-    rule = object.__new__(Rule)
+def _new_rule_fast(matches, actions, span, raw, counters, index) -> Rule:
+    """Rule(...) without the frozen-dataclass __init__ (one object.__setattr__ per field): a
+    tenth of the parse time of a big dump."""
+    rule = _object_new(Rule)
     rule.__dict__.update(matches=matches, actions=actions, span=span, raw=raw,
                          counters=counters, handle=None, index=index)
     return rule
+
+
+def _new_rule_plain(matches, actions, span, raw, counters, index) -> Rule:
+    return Rule(matches, actions, span, raw, counters, None, index)
+
+
+_object_new = object.__new__
+# Only while Rule keeps exactly these fields and a __dict__; otherwise the real constructor.
+_new_rule = _new_rule_fast if (
+    tuple(f.name for f in dataclasses.fields(Rule))
+    == ("matches", "actions", "span", "raw", "counters", "handle", "index")
+    and not hasattr(Rule, "__slots__")) else _new_rule_plain
 
 
 @dataclasses.dataclass
@@ -456,27 +462,26 @@ class _Builder:
 
     def rule(self, lineno: int, line: str, event) -> None:
         _, counters, command, chain, rulenum, specs = event
-        table = self.table
-        if command == "append" and rulenum is not None:
+        if rulenum is not None and command == "append":
             raise OptionError("-A takes no rule number (only -I does)", str(rulenum))
         matches, actions, opt_counters = self.mapper.map(specs)
-        state = table.chains.get(chain)
+        chains = self.table.chains
+        state = chains.get(chain)
         if state is None:  # used but never declared: iptables-restore would refuse user chains
-            state = table.chains[chain] = _ChainState(chain, self.span(lineno))
+            state = chains[chain] = _ChainState(chain, self.span(lineno))
         raw = line.strip()
         if counters is not None:
             raw = raw[raw.index("]") + 1:].lstrip()
+        else:
+            counters = opt_counters
         rules = state.rules
-        position = len(rules)
-        if command == "insert":
+        span = Span(self.source, lineno + self.offset, 1)
+        if command == "append":
+            rules.append(_new_rule(matches, actions, span, raw, counters, len(rules)))
+        else:
             position = min(max((rulenum or 1) - 1, 0), len(rules))
             state.inserted = True
-        rule = _new_rule(matches, actions, Span(self.source, lineno + self.offset, 1), raw,
-                         counters or opt_counters, position)
-        if command == "insert":
-            rules.insert(position, rule)
-        else:
-            rules.append(rule)
+            rules.insert(position, _new_rule(matches, actions, span, raw, counters, position))
 
     def close_table(self, complete: bool) -> None:
         t = self.table
