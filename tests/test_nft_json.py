@@ -645,3 +645,22 @@ def test_schema_stays_within_what_the_shape_cache_keeps_exact():
             assert isinstance(word, str) and keep.fullmatch(word), (path, word)
             if any(ch.isdigit() for ch in word):
                 assert word in nft_json.DIGIT_ENUM_WORDS, (path, word)
+
+
+def test_several_documents_bare_arrays_and_trailing_text():
+    two = dump(table("ip", "a")) + "\n" + dump(table("ip", "b"))
+    c = nft_json.parse(two, "two.json")
+    assert not c.problems and {t.name for t in c.tables} == {"a", "b"}
+    c = nft_json.parse(json.dumps([table("ip", "a")]), "arr.json")
+    assert not c.problems and c.tables[0].name == "a"
+    c = nft_json.parse(dump(table()) + "\ntrailing words", "tail.json")
+    (p,) = c.problems
+    assert (p.span.line, p.span.column) == (2, 1) and c.tables
+
+
+def test_commands_that_change_nothing_listed_are_assumed_not_run():
+    c = nft_json.contribution_from_objects([
+        {"add": {"table": {"family": "ip", "name": "a"}}},
+        {"delete": {"table": {"family": "ip", "name": "a"}}}], "cmd.json")
+    assert c.tables and not c.problems
+    assert len(c.assumptions) == 1 and "1 delete" in c.assumptions[0]

@@ -58,6 +58,7 @@ IPTABLES_TABLES = {
     "security": frozenset(("INPUT", "FORWARD", "OUTPUT")),
 }
 ADD_COMMANDS = frozenset(("add", "create", "insert", "replace"))
+IGNORED_COMMANDS = frozenset(("delete", "destroy", "flush", "rename", "list", "reset"))
 OBJECT_KINDS = frozenset(("counter", "quota", "ct helper", "ct timeout", "ct expectation",
                           "limit", "secmark", "synproxy", "tunnel", "flowtable"))
 IDENTITY = frozenset(("family", "table", "name", "handle"))
@@ -156,6 +157,7 @@ class _Builder:
         self.headers: list[str] = []
         self.mapper = StatementMapper()
         self._last_chain: tuple[tuple, dict | None] = ((), None)
+        self.ignored: dict[str, int] = {}  # nft -j -f commands that change no listed element
         self.shapes: dict[bytes, bool] = {}
 
     # -- validation ----------------------------------------------------------------------------
@@ -234,8 +236,11 @@ class _Builder:
                 self.headers.append(f"nftables {body['version']} ({body.get('release_name', '')}"
                                     f"), json_schema_version {body.get('json_schema_version')}")
             return
+        if kind in IGNORED_COMMANDS:
+            self.ignored[kind] = self.ignored.get(kind, 0) + 1
+            return
         if not isinstance(body, dict):
-            return  # commands like {"flush": {"ruleset": null}} carry no ruleset element
+            return
         family = body.get("family")
         if kind == "table":
             acc = self._table(family, body["name"], span)
@@ -351,6 +356,10 @@ class _Builder:
                                 tuple(acc.sets), tuple(acc.objects), acc.flags, acc.handle))
         c = Contribution(tables=tables, fidelity=self.fidelity, headers=self.headers,
                          problems=self.problems)
+        if self.ignored:
+            done = ", ".join(f"{n} {k}" for k, n in self.ignored.items())
+            c.assumptions.append(f"{self.source}: nft JSON commands not applied ({done}); the "
+                                 "ruleset is read as if they had not run")
         if xt_tables:
             listed = ", ".join(xt_tables)
             c.problems.append(Diagnostic(
@@ -412,11 +421,20 @@ def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = N
     b = _Builder(source, FIDELITY)
     with _gc_paused(len(text) > 1_000_000):
         lines = LineIndex(text)
+        source = b.source
         head = _HEAD.match(text)
-        if head is not None:
-            _stream(text, head.end(), b, lines, line_offset)
-        else:
+        if head is None:
             _whole(text, b, line_offset)
+        while head is not None:  # `nft -j list table a; nft -j list table b` pastes several
+            pos = _stream(text, head.end(), b, lines, line_offset)
+            if pos is None:
+                break
+            head = _HEAD.match(text, pos)
+            if head is None and text[pos:].strip():
+                line, col = lines.at(pos + len(text[pos:]) - len(text[pos:].lstrip()))
+                b.problems.append(syntax_error(
+                    source, line, col, f"unexpected text after the JSON document; {EXPECTED_DOC}",
+                    line_offset=line_offset))
         return b.finish()
 
 
@@ -436,10 +454,10 @@ class _FloatSeen:
         return float(text)
 
 
-def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int) -> None:
+def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int) -> int | None:
     """Decode, validate and map one object at a time, so the dicts of one object are dropped
     before the next is decoded; a decode error ends the read at its line and column, keeping
-    what was read before it."""
+    what was read before it (None). Returns the offset after the document."""
     floats = _FloatSeen()
     decode = json.JSONDecoder(parse_float=floats).raw_decode
     sep = re.compile(r"\s*(,|\])\s*")
@@ -459,7 +477,7 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
                     source, exc.lineno, exc.colno,
                     f"malformed JSON in /nftables/{i}: {exc.msg}; the rest of the input is not read",
                     line_offset=line_offset, pointer=f"/nftables/{i}"))
-                return
+                return None
             raw = text[pos:nxt]
             if one_line:
                 span = Span(source, 1 + line_offset, pos + 1, pointer=f"/nftables/{i}")
@@ -476,7 +494,7 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
                 b.problems.append(syntax_error(
                     source, line, col, f"malformed JSON after /nftables/{i - 1}: expected `,` "
                     "or `]`; the rest of the input is not read", line_offset=line_offset))
-                return
+                return None
             pos = m.end()
             if m.group(1) == "]":
                 break
@@ -486,6 +504,8 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
         line, col = lines.at(pos)
         b.problems.append(syntax_error(source, line, col, "malformed JSON: expected `}` closing "
                                        "the document", line_offset=line_offset))
+        return None
+    return pos + 1
 
 
 def _whole(text: str, b: _Builder, line_offset: int) -> None:
@@ -497,7 +517,7 @@ def _whole(text: str, b: _Builder, line_offset: int) -> None:
                                        f"malformed JSON: {exc.msg}; {EXPECTED_DOC}",
                                        line_offset=line_offset))
         return
-    items = doc.get("nftables") if isinstance(doc, dict) else None
+    items = doc.get("nftables") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         b.problems.append(syntax_error(b.source, 1, 1, EXPECTED_DOC, line_offset=line_offset,
                                        pointer="/nftables" if isinstance(doc, dict) else ""))
