@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import GrammarError, LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from .. import grammars
 from ..diagnostics import Diagnostic, Severity
@@ -157,7 +157,7 @@ class _ToJson(Transformer):
     def _kw(self, items):
         return str(items[0])
 
-    proto = metakey = ctdir = nfproto = fibflag = fibresult = tcpoptfield = _kw
+    proto = tunnel = metakey = ctdir = nfproto = fibflag = fibresult = tcpoptfield = _kw
     verdict_kw = jumpgoto = quotamode = rejecttype = natkind = masqredir = nattype = _kw
     objkind = setop = prio_sign = op = binop_sym = kwvalue = _kw
 
@@ -173,6 +173,9 @@ class _ToJson(Transformer):
         if proto in ("hbh", "frag", "dst", "mh", "srh"):
             return {"exthdr": {"name": proto, "field": fld}}
         return {"payload": {"protocol": proto, "field": fld}}
+
+    def inner_payload(self, items):  # `vxlan ip saddr`: a header inside a tunnel
+        return {"payload": {"tunnel": items[0], "protocol": items[1], "field": str(items[2])}}
 
     def rawpayload(self, items):
         base, off, length = str(items[0])[1:].split(",")
@@ -445,18 +448,23 @@ class _ToJson(Transformer):
     def nat_stmt(self, items):
         kind = items[0]
         out: dict = {}
+        flags: list = []
         for it in items[1:]:
             if isinstance(it, str):
                 out["family"] = it
             elif it[0] == "type":
-                out["type_flags"] = it[1]
+                out["type_flags"] = it[1][0] if len(it[1]) == 1 else it[1]
+                if "prefix" in it[1]:
+                    flags.append("netmap")  # a prefix mapping is a netmap in the kernel
             elif it[0] == "flags":
-                out["flags"] = it[1]
+                flags.extend(it[1])
             else:
                 if it[1] is not None:
                     out["addr"] = it[1]
                 if it[2] is not None:
                     out["port"] = it[2]
+        if flags:
+            out["flags"] = flags[0] if len(flags) == 1 else flags
         return {kind: out or None}
 
     def tproxy_stmt(self, items):
@@ -905,7 +913,9 @@ def _try(text: str, start: str):
         return _parser().parse(text, start=start), None
     except UnexpectedInput as e:
         return None, e
-    except (LarkError, ValueError, IndexError, KeyError, TypeError) as e:
+    except GrammarError:
+        raise  # our bug, not the input's
+    except (LarkError, ValueError, IndexError, KeyError, TypeError, AttributeError) as e:
         return None, e
 
 
@@ -975,8 +985,10 @@ def _object_body(kind: str, words: list) -> dict:
             out["inv"] = w.pop(0) == "over"
         if len(w) >= 2:
             out["bytes"] = _size_bytes(w[0], w[1])
+            out["inv"] = out.pop("inv", False)
+        inv = out.pop("inv", False)
         out["used"] = _size_bytes(w[3], w[4]) if len(w) >= 5 and w[2] == "used" else 0
-        out.setdefault("inv", False)
+        out["inv"] = inv  # nft -j key order: bytes, used, inv
     elif kind == "limit":
         if w and w[0] == "rate":
             w.pop(0)
