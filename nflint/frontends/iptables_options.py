@@ -233,8 +233,9 @@ class RuleMapper:
     """Turns the specs of one rule into typed matches and actions; one instance per parse (its
     memo tables grow with the distinct specs of the input).
 
-    Most module options map one spec to one match and are memoised spec by spec; the modules in
-    `_GROUPED` need all their options together (a ModuleMatch, addrtype's --limit-iface-*)."""
+    Most module options map one spec to one match and are memoised spec by spec; modules without
+    a per-option handler (opaque ones, addrtype, unknown ones) are mapped from all their options
+    together (one ModuleMatch; addrtype's --limit-iface-* qualifies its type matches)."""
 
     def __init__(self) -> None:
         self._generic: dict[Spec, Match | None] = {}

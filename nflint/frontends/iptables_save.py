@@ -2,9 +2,9 @@
 
 Two tokenizers, one meaning. The Lark grammar (grammars/iptables_save.lark) is the reference for
 the format, but Lark needs ~0.1 ms per rule and real kube-proxy dumps reach 100k+ rules, so
-canonical lines take a fast path (`str.split`, a regex only for lines with quotes) that produces
-the very same line events; any line it is unsure about goes to Lark, which also words the
-syntax errors. Both paths hand their option specs to `iptables_options.RuleMapper`, so typed
+canonical lines take a fast path (`str.split`; lines with quotes are split on `"` first, a regex
+only when they also hold backslashes) that produces the very same line events; any line it is
+unsure about goes to Lark, which also words the syntax errors. Both paths hand their option specs to `iptables_options.RuleMapper`, so typed
 matches and actions cannot differ between them (tests/test_iptables_save.py checks it).
 
 The file is read line by line: a garbled line becomes one NF001 diagnostic and the rest is read.
@@ -298,7 +298,7 @@ def _lark_parser():
             return (negs == 1, opt, tuple(values))
 
     return Lark(grammars.read("iptables_save.lark"), parser="lalr", lexer="contextual",
-                transformer=ToEvent(), cache=True), Token
+                transformer=ToEvent(), cache=True)
 
 
 def _lark_line(line: str):
@@ -306,7 +306,7 @@ def _lark_line(line: str):
     from lark.exceptions import (UnexpectedCharacters, UnexpectedInput, UnexpectedToken,
                                  VisitError)
 
-    parser, _ = _lark_parser()
+    parser = _lark_parser()
     try:
         return parser.parse(line)
     except _LineSyntaxError:
