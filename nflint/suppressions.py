@@ -23,7 +23,7 @@ UNUSED = ("NF007", "unused-suppression", Severity.INFO)
 SELF_CODES = {NO_REASON[0], UNUSED[0]}
 
 DIRECTIVE_RE = re.compile(r"nflint:\s*(ignore-file|ignore)\b[\s=:]*(.*)", re.IGNORECASE | re.DOTALL)
-FILE_LINE_RE = re.compile(r"^\s*#\s*(nflint:\s*ignore-file\b.*)$", re.IGNORECASE)
+FILE_LINE_RE = re.compile(r"^\s*#\s*(nflint:\s*ignore(?:-file)?\b.*)$", re.IGNORECASE)
 _CODE_RE = re.compile(r"^NF\d{3}$", re.IGNORECASE)
 _TOKEN_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9-]*)\s*(,?)")
 
@@ -35,7 +35,7 @@ class Suppression:
     codes: tuple[str, ...]
     reason: str
     span: Span
-    scope: str  # "rule" | "chain" | "file"
+    scope: str  # "rule" | "chain" | "file" | "line" (a `#` line: covers nothing, see below)
     text: str
     targets: frozenset = frozenset()  # location keys covered (rule/chain scope)
     context: tuple[str, ...] = ()  # content identity (table, chain, rule text) for fingerprints
@@ -129,7 +129,10 @@ def file_directives(text: str, source: str,
         m = FILE_LINE_RE.match(line)
         if m and (p := parse_directive(m.group(1), is_known)):
             span = Span(source, no, line.index("#") + 1, no, len(line) + 1)
-            out.append(Suppression(p[1], p[2], span, "file", m.group(1).strip(),
+            # `# nflint: ignore` above a rule looks natural but `iptables-save` drops such
+            # lines, so it is kept as a "line" directive that covers nothing and is reported.
+            scope = "file" if p[0] == "ignore-file" else "line"
+            out.append(Suppression(p[1], p[2], span, scope, m.group(1).strip(),
                                    context=(source,)))
     return out
 
@@ -172,6 +175,13 @@ def apply(diagnostics: Iterable[Diagnostic], suppressions: list[Suppression], *,
             silenced.append(Suppressed(d, "inSource", hit.reason))
     audit = []
     for s in suppressions:
+        if s.scope == "line":
+            audit.append(_audit(UNUSED, s, "a `# nflint: ignore` line suppresses nothing: "
+                                           "iptables-save and nft drop such comments; put the "
+                                           "directive in the rule's comment (`-m comment "
+                                           "--comment`, nft `comment`) or use `ignore-file`",
+                                "line-comment"))
+            continue
         if not s.codes:
             audit.append(_audit(UNUSED, s, f"suppression {s.text!r} names no rule code",
                                 "no-codes"))

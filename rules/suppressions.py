@@ -47,8 +47,9 @@ class UnusedSuppression(ReportedByFrontends):
 
     What it does:
         Reports each code or name of a directive that matched no finding on its rule, chain or
-        file, and names that are not rules at all. Directives for rules that are switched off
-        (`--ignore`, `select`) are not reported.
+        file, names that are not rules at all, and `# nflint: ignore` lines in a file (only
+        `ignore-file` works there: `iptables-save` drops `#` lines). Directives for rules
+        that are switched off (`--ignore`, `select`) are not reported.
 
     Why it matters:
         A stale suppression silently waits for the next, possibly different, problem on that

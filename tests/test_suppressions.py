@@ -157,3 +157,11 @@ def test_nft_text_rule_comment():
     assert [d.span.line for d in r.diagnostics if d.code == "NF202"] == [6]
     assert [(s.diagnostic.span.line, s.justification) for s in r.suppressed] == [
         (5, "retired host, see OPS-42")]
+
+
+def test_hash_comment_line_above_a_rule_is_reported_not_silently_ignored():
+    text = SHADOWED.replace(SHADOW_LINE, "# nflint: ignore NF202 looks natural\n" + SHADOW_LINE)
+    r = report(text)
+    assert "NF202" in _codes(r) and not r.suppressed
+    [nf007] = [d for d in r.diagnostics if d.code == "NF007"]
+    assert nf007.span.line == 6 and "ignore-file" in nf007.message
