@@ -139,3 +139,10 @@ def test_cli_write_then_check(tmp_path, monkeypatch):
                                   str(new)])
     assert result.exit_code == 1
     assert result.stdout.count("\n") == 1 and ":13:1: warning:" in result.stdout
+    assert "matched no finding" not in result.stderr
+    clean = tmp_path / "clean.rules"
+    clean.write_text("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n")
+    result = runner.invoke(main, ["check", "--isolated", "--baseline", str(bl), str(clean)])
+    assert result.exit_code == 0
+    n = len(json.loads(bl.read_text())["findings"])
+    assert f"{n} baseline entries matched no finding" in result.stderr

@@ -184,9 +184,14 @@ def _run(paths, formats, fail_on, min_severity, select, ignore, config_path, iso
     baseline_file = baseline_path or (str(cfg.baseline) if cfg.baseline else None)
     if baseline_file:
         try:
-            baselines.apply(reports, baselines.load(baseline_file))
+            known = baselines.load(baseline_file)
         except baselines.BaselineError as exc:
             raise InputError(str(exc)) from None
+        left = len(known) - baselines.apply(reports, known)
+        if left:  # ratchet: fixed findings should leave the baseline, or they may come back
+            click.echo(f"nflint: {left} baseline entr{'y' if left == 1 else 'ies'} matched no "
+                       f"finding (fixed?); re-write it with --write-baseline {baseline_file}",
+                       err=True)
 
     code = exit_code(reports, fail_on)  # before display filtering, by design
     for r in reports:
