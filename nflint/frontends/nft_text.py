@@ -90,11 +90,13 @@ def _typeof_type(expr):
 # ---------------------------------------------------------------- values
 
 def _seconds(text: str) -> int | float:
-    """`2m3s` -> 123; `100ms` -> 0.1 (nft -j prints set timeouts in seconds)."""
+    """`2m3s` -> 123, `1h59m59s996ms` -> 7199 (nft -j prints whole seconds of set timeouts)."""
     total: float = 0
     for num, unit in _TIME_RE.findall(text):
         total += int(num) * _TIME_FACTORS[unit]
-    return int(total) if total == int(total) else round(total, 3)
+    if total >= 1 or total == 0:
+        return int(total)  # nft -j prints whole seconds
+    return round(total, 3)
 
 
 def _int_or_self(text: str):
