@@ -42,3 +42,14 @@ def insert_rule(table: Table | None, family: str, table_name: str, chain: str,
 
 def quote(text: str) -> str:
     return shlex.quote(text)
+
+
+SYSCTL_FILE = "/etc/sysctl.d/90-nflint.conf"
+
+
+def set_sysctl(*pairs: tuple[str, str]) -> tuple[str, ...]:
+    """`sysctl -w` for now, plus a line in sysctl.d so the value survives a reboot (and
+    systemd-sysctl re-applying the distribution's files)."""
+    now = "sysctl -w " + " ".join(f"{k}={v}" for k, v in pairs)
+    lines = "\\n".join(f"{k} = {v}" for k, v in pairs)
+    return now, f"printf '{lines}\\n' >> {SYSCTL_FILE}"

@@ -1,0 +1,137 @@
+"""Questions several catalog rules ask of the model: which rules a hook can reach, which NAT
+exists, which address stands for "somewhere outside", how to cite a sysctl.
+
+Kept apart from the rules so that each rule module reads as its reasoning, not its plumbing.
+"""
+from __future__ import annotations
+
+import ipaddress
+from typing import Iterator
+
+from nflint.diagnostics import Related
+from nflint.host import Host
+from nflint.ruleset import Chain, Rule, Table
+from nflint.statements import NatAction, Verdict, VerdictMap
+from nflint.sysctls import SysctlValue
+
+IP_FAMILIES = {4: ("ip", "inet"), 6: ("ip6", "inet")}
+
+
+def reachable_chains(table: Table, start: Chain) -> list[Chain]:
+    """`start` and every chain its rules can jump or go to (vmap verdicts included), in
+    discovery order; each chain once."""
+    seen = {start.name}
+    out = [start]
+    i = 0
+    while i < len(out):
+        for rule in out[i].rules:
+            for target in _targets(rule):
+                chain = table.chain(target)
+                if chain is not None and chain.name not in seen:
+                    seen.add(chain.name)
+                    out.append(chain)
+        i += 1
+    return out
+
+
+def _targets(rule: Rule) -> Iterator[str]:
+    yield from rule.jump_targets
+    for a in rule.actions:
+        if isinstance(a, VerdictMap):
+            for _, v in a.entries:
+                if v.kind in ("jump", "goto") and v.target:
+                    yield v.target
+
+
+def base_chains(host: Host, hook: str, family: int) -> list[tuple[Table, Chain]]:
+    """Base chains of every backend on an IPv4/IPv6 hook, in the order the kernel runs them
+    (priority, then dump order)."""
+    fams = IP_FAMILIES[family]
+    found = [(c.priority if c.priority is not None else 0, n, t, c)
+             for n, (t, c) in enumerate((t, c) for t in host.tables if t.family in fams
+                                         for c in t.base_chains if c.hook == hook)]
+    found.sort(key=lambda x: (x[0], x[1]))
+    return [(t, c) for _, _, t, c in found]
+
+
+def nat_rules(host: Host, family: int, hooks: tuple[str, ...] = ("prerouting", "output",
+                                                                 "postrouting", "input")
+              ) -> Iterator[tuple[Table, Chain, Rule, NatAction, str]]:
+    """(table, chain, rule, nat action, hook) for NAT rules reachable from a nat base chain."""
+    for table, base in ((t, c) for t in host.tables if t.family in IP_FAMILIES[family]
+                        for c in t.base_chains if c.type == "nat" and c.hook in hooks):
+        for chain in reachable_chains(table, base):
+            for rule in chain.rules:
+                nat = rule.nat
+                if nat is not None:
+                    yield table, chain, rule, nat, base.hook
+
+
+def nat_address(nat: NatAction) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The first address of a DNAT/SNAT target (`172.18.0.4:80`, `[2001:db8::1]:80`,
+    `10.0.0.1-10.0.0.9`)."""
+    text = (nat.address or "").strip()
+    if not text:
+        return None
+    text = text.split("-", 1)[0]
+    if text.startswith("["):
+        text = text[1:].split("]", 1)[0]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def local_addresses(host: Host) -> set:
+    return {a.ip for i in host.interfaces for a in i.addresses}
+
+
+def known_networks(host: Host) -> list:
+    nets = [a.network for i in host.interfaces for a in i.addresses]
+    for d in host.docker_networks:
+        for s in d.subnets:
+            try:
+                nets.append(ipaddress.ip_network(s, strict=False))
+            except ValueError:
+                pass
+    for r in host.routes:
+        if r.network is not None:
+            nets.append(r.network)
+    return nets
+
+
+def outside_address(host: Host, family: int, *, avoid=()) -> str:
+    """A documentation address the host has no route or subnet for: "a client on the
+    Internet"."""
+    nets = known_networks(host)
+    pool = ("203.0.113.77", "198.51.100.77", "192.0.2.77", "198.19.200.77") if family == 4 \
+        else ("2001:db8:ffff::77", "2001:db8:fffe::77")
+    for cand in pool:
+        ip = ipaddress.ip_address(cand)
+        if str(ip) in avoid:
+            continue
+        if not any(n.version == ip.version and n.prefixlen > 0 and ip in n for n in nets):
+            return cand
+    return pool[0]
+
+
+def sysctl_related(values, why: str = "") -> tuple[Related, ...]:
+    """Related entries for the given (not assumed) sysctl values a finding rests on."""
+    out = []
+    for v in values:
+        if isinstance(v, SysctlValue) and v.span is not None and not v.assumed:
+            out.append(Related(v.span, f"{v.key} = {v.value}" + (f" ({why})" if why else "")))
+    return tuple(out)
+
+
+def describe_sysctl(v: SysctlValue) -> str:
+    if v.assumed:
+        return f"{v.key} = {v.value} (assumed: {v.reason})"
+    return f"{v.key} = {v.value}"
+
+
+def is_verdict(rule: Rule, *kinds: str) -> bool:
+    v = rule.verdict
+    return isinstance(v, Verdict) and v.kind in kinds
