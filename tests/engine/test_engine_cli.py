@@ -1,0 +1,64 @@
+"""`nflint trace` on the bundled examples."""
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from engine_scenarios import EXAMPLES
+from nflint.cli import main
+
+SEED = ["--src", "192.168.137.248", "--dst", "192.168.137.250", "--dport", "5000"]
+
+
+def run(*args):
+    result = CliRunner().invoke(main, ["trace", *args])
+    return result
+
+
+def test_text_trace_of_the_seed_names_the_martian_drop():
+    r = run(str(EXAMPLES / "seed000"), *SEED)
+    assert r.exit_code == 0, r.output
+    assert "ip PREROUTING (in=br-lan137" in r.output
+    assert "DNAT" in r.output and "iptables-save.txt:" in r.output
+    assert "=> DROPPED: martian source 172.18.0.4 from 192.168.137.248, on dev br-lan137" \
+        in r.output
+    assert "reply (" not in r.output  # no --reply
+
+
+def test_reply_of_the_fixed_seed_goes_back_to_the_client():
+    r = run(str(EXAMPLES / "seed000-fixed"), *SEED, "--reply")
+    assert r.exit_code == 0, r.output
+    assert "reply (server sends tcp 172.18.0.4:5000 -> 192.168.137.248:40000 [SYN+ACK])" \
+        in r.output
+    assert "source 172.18.0.4:5000 -> 192.168.137.250:5000" in r.output
+    assert "outcome: DELIVERED" in r.output
+
+
+def test_json_is_versioned_and_cites_rules():
+    r = run(str(EXAMPLES / "seed000"), *SEED, "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["version"] == 1
+    assert set(doc) >= {"flow", "outcome", "packets", "assumptions", "alternatives",
+                        "truncated", "choices"}
+    assert doc["outcome"]["reason"] == "rp_filter" and not doc["outcome"]["delivered"]
+    steps = doc["packets"][0]["steps"]
+    dnat = [s for s in steps if s.get("verdict") == "dnat"]
+    assert dnat and dnat[0]["rule"]["span"]["line"] > 0 and dnat[0]["table"]["name"] == "nat"
+
+
+def test_seed002_udp_reply_in_json():
+    r = run(str(EXAMPLES / "seed002"), "--src", "198.51.100.50", "--dst", "198.51.100.10",
+            "--proto", "udp", "--dport", "1812", "--reply", "--format", "json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert [p["role"] for p in doc["packets"]] == ["request", "reply"]
+    assert doc["outcome"]["delivered"]
+
+
+def test_bad_arguments_are_usage_errors():
+    assert run(str(EXAMPLES / "seed000"), "--src", "nonsense", "--dst", "192.0.2.1",
+               "--dport", "1").exit_code == 2
+    assert run(str(EXAMPLES / "seed000"), "--src", "192.0.2.1", "--dst",
+               "192.0.2.2").exit_code == 2  # tcp needs --dport
