@@ -37,6 +37,7 @@ _BLOCK_RE = re.compile(
     rf"^(chain|set|map|flowtable|counter|quota|limit|secmark|synproxy|tunnel|"
     rf"ct\s+helper|ct\s+timeout|ct\s+expectation)\s+({_NAME})$")
 _HANDLE_RE = re.compile(r"#\s*handle\s+(\d+)")
+_SPECIAL_RE = re.compile(r"[{};#]")
 # Hand annotations people add to pasted listings: "(1)->", "->(2)", "↓", "(3)(4)->".
 _ANNOTATION_RE = re.compile(r"^[ \t]*(?:(?:\(\d+\)|->|<-|[↓↑→←⇒]|=>)[ \t]*)+")
 _UPPER_WORD_RE = re.compile(r"\b[A-Z][A-Z\-]+\b")
@@ -754,6 +755,19 @@ def _scan(text: str, notes: "_Notes"):
         if m and m.end() < len(line) and any(c in m.group() for c in "()->↓↑→←⇒="):
             notes.annotation(lineno, m.group().strip())
             line = " " * m.end() + line[m.end():]
+        if depth == 0 and not _SPECIAL_RE.search(line):
+            # the common case, one statement per line: no braces, `;` or comment
+            if buf and "".join(buf).strip():
+                st = flush()
+                if st:
+                    yield "stmt", st
+            stripped = line.strip()
+            if stripped:
+                yield "stmt", _Stmt(stripped, lineno, len(line) - len(line.lstrip()) + 1,
+                                    pending_handle)
+                pending_handle = None
+            buf = []
+            continue
         i, n = 0, len(line)
         in_str = False
         while i < n:
