@@ -50,6 +50,7 @@ PHYSDEV_META = {"ibriport": "in", "ibrport": "in", "obriport": "out", "obrport":
 NAT_FLAGS = {"fully-random": "random-fully"}  # nft spelling -> iptables-save spelling
 REJECT_ICMP6 = {"admin-prohibited": "adm-prohibited"}
 RATE_STATEMENTS = frozenset(("limit", "quota", "ct count"))
+LIMIT_UNITS = {"second": "sec", "minute": "min"}
 XT_TARGET_KINDS = {"NOTRACK": NotrackAction()}
 
 
@@ -512,11 +513,12 @@ def _rate_options(kind: str, body: object) -> tuple[tuple[str, str], ...]:
         return (("name", body),)
     if not isinstance(body, dict):
         return ()
-    if kind == "limit":
+    if kind == "limit":  # spelt as iptables-save prints -m limit: 5/sec, burst 5 left out
         unit = body.get("rate_unit", "packets")
-        rate = f"{body.get('rate')}/{body.get('per', 'second')}"
+        per = body.get("per", "second")
+        rate = f"{body.get('rate')}/{LIMIT_UNITS.get(per, per)}"
         opts = [("limit", rate if unit == "packets" else f"{rate} {unit}")]
-        if body.get("burst"):
+        if body.get("burst") and (body["burst"] != 5 or unit != "packets"):
             opts.append(("limit-burst", f"{body['burst']}" + (
                 "" if unit == "packets" else f" {body.get('burst_unit', 'bytes')}")))
     elif kind == "quota":
@@ -576,7 +578,7 @@ def _mark_value(value: object) -> tuple[str, int | None, int | None] | None:
         return None
     kind, v = kv
     if kind == "ct" and isinstance(v, dict) and v.get("key") == "mark":
-        return "restore", None, None
+        return "restore", None, MASK32  # iptables-save: --nfmask/--ctmask 0xffffffff
     if kind in ("|", "^", "&") and isinstance(v, list) and len(v) == 2:
         inner, operand = v
         try:
@@ -612,7 +614,7 @@ def _mangle(body: object) -> Action:
             vkv = _one_key(value)
             if vkv and vkv[0] == "meta" and isinstance(vkv[1], dict) \
                     and vkv[1].get("key") == "mark":
-                return MarkAction("connmark", "save")
+                return MarkAction("connmark", "save", None, MASK32)
             if isinstance(value, int) and not isinstance(value, bool):
                 return MarkAction("connmark", "set", value, MASK32)
         if kind == "ct":

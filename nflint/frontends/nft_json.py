@@ -382,13 +382,13 @@ def _kind_of_path(path) -> str:
 
 
 def _iptables_shaped(acc: _TableAcc, chains: tuple[Chain, ...]) -> bool:
-    """An ip/ip6 table named like an iptables table whose base chains carry iptables' names."""
+    """An ip/ip6 table named like an iptables table whose base chains (if any: iptables-nft
+    creates built-in chains only when a rule needs one) carry iptables' names and hooks."""
     builtin = IPTABLES_TABLES.get(acc.name)
     if builtin is None or acc.family not in ("ip", "ip6"):
         return False
-    base = [c for c in chains if c.is_base]
-    return bool(base) and all(c.name in builtin and IPTABLES_CHAIN_HOOKS[c.name] == c.hook
-                              for c in base)
+    return all(c.name in builtin and IPTABLES_CHAIN_HOOKS[c.name] == c.hook
+               for c in chains if c.is_base)
 
 
 def _object_key(obj: object) -> bytes | None:
