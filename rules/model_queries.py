@@ -135,3 +135,108 @@ def describe_sysctl(v: SysctlValue) -> str:
 def is_verdict(rule: Rule, *kinds: str) -> bool:
     v = rule.verdict
     return isinstance(v, Verdict) and v.kind in kinds
+
+
+# -- probing a hook with a packet derived from a rule ----------------------------------------
+
+OTHER_IFACE = "nflint-other0"  # an interface name no real pattern is meant to match
+
+
+def _iface_name(m) -> str:
+    name = m.names[0]
+    return name[:-1] + "0" if name.endswith(("+", "*")) else name
+
+
+def probe_packet(matches, family: int, *, src: str, dst: str, proto: str = "tcp",
+                 sport: int | None = 40000, dport: int | None = 443, iif: str | None = None,
+                 oif: str | None = None):
+    """A packet that satisfies the plain matches of a rule (interfaces, addresses, protocol,
+    ports), filling the rest from the defaults; None when the matches cannot be satisfied
+    by one simple packet (a negated list that covers everything, mixed families)."""
+    from nflint.engine import Packet
+    from nflint.matches import AddressMatch, InterfaceMatch, PortMatch, ProtocolMatch
+    vals = {"src": src, "dst": dst, "proto": proto, "sport": sport, "dport": dport,
+            "iif": iif, "oif": oif}
+    for m in matches:
+        if isinstance(m, InterfaceMatch):
+            slot = "iif" if m.direction == "in" else "oif"
+            if not m.negated:
+                vals[slot] = _iface_name(m)
+            elif vals[slot] is None or not m.matches_name(vals[slot]):
+                vals[slot] = OTHER_IFACE
+        elif isinstance(m, AddressMatch):
+            slot = "src" if m.field == "saddr" else "dst"
+            nets = [n for n in m.networks if n.version == family]
+            if not m.negated:
+                if not nets:
+                    return None
+                cur = ipaddress.ip_address(vals[slot])
+                if not any(cur in n for n in nets):
+                    n = nets[0]
+                    vals[slot] = str(n.network_address + 1 if n.num_addresses > 2
+                                     else n.network_address)
+            elif any(ipaddress.ip_address(vals[slot]) in n for n in nets):
+                return None
+        elif isinstance(m, ProtocolMatch) and not m.negated:
+            p = m.protocols[0]
+            if p in ("all",):
+                continue
+            vals["proto"] = "icmpv6" if p in ("icmp", "ipv6-icmp", "icmpv6") and family == 6 \
+                else p
+        elif isinstance(m, PortMatch) and not m.negated and m.field in ("dport", "sport"):
+            vals[m.field] = m.ranges[0][0]
+            if m.protocol in ("tcp", "udp"):
+                vals["proto"] = m.protocol
+    proto = vals["proto"]
+    if proto not in ("tcp", "udp"):
+        vals["sport"] = vals["dport"] = None
+    try:
+        pkt = Packet(proto, ipaddress.ip_address(vals["src"]), ipaddress.ip_address(vals["dst"]),
+                     vals["sport"], vals["dport"])
+    except ValueError:
+        return None
+    if pkt.src.version != family or pkt.dst.version != family:
+        return None
+    if proto == "tcp":
+        pkt.tcp_flags = frozenset({"syn"})
+    elif proto in ("icmp", "icmpv6"):
+        pkt.icmp_type = "echo-request"
+    pkt.iif, pkt.oif = vals["iif"], vals["oif"]
+    return pkt
+
+
+def reply_of(pkt):
+    """The answer to `pkt` as conntrack sees it: addresses, ports and devices swapped."""
+    r = pkt.fork()
+    r.src, r.dst, r.sport, r.dport = pkt.dst, pkt.src, pkt.dport, pkt.sport
+    r.iif, r.oif = pkt.oif, pkt.iif
+    if pkt.proto == "tcp":
+        r.tcp_flags = frozenset({"syn", "ack"} if "syn" in pkt.tcp_flags else {"ack"})
+    if pkt.proto in ("icmp", "icmpv6"):
+        r.icmp_type = "echo-reply"
+    r.ct_state, r.ct_dir = "established", "reply"
+    return r
+
+
+def run_ip_hook(host: Host, pkt, hook: str, *, state: str = "new"):
+    """Every base chain of every backend on an IPv4/IPv6 hook, in the kernel's order, over
+    `pkt` with conntrack state `state`: (fate or None when accepted, steps, choices)."""
+    from nflint.engine.trace import Brancher
+    from nflint.engine.walk import Simulation
+    sim = Simulation(host, Brancher())
+    pkt = pkt.fork()
+    if pkt.ct_state is None:
+        pkt.ct_state = state
+        pkt.ct_dir = "original" if state == "new" else pkt.ct_dir
+    fate = sim.run_hook(pkt, "ip", hook)
+    return fate, tuple(sim.rec.steps), tuple(sim.rec.choices)
+
+
+def accept_steps(steps):
+    return [s for s in steps if s.kind == "rule" and s.verdict == "accept"]
+
+
+def iface_label(name: str | None) -> str:
+    if name is None:
+        return "-"
+    return "(another interface)" if name == OTHER_IFACE else name

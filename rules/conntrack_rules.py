@@ -1,0 +1,248 @@
+"""Connection tracking: packets it calls INVALID on NATed paths, and a table about to overflow."""
+from __future__ import annotations
+
+from nflint.diagnostics import Fix, Related, Severity
+from nflint.engine import HostIndex
+from nflint.fixes import insert_rule, is_nft, set_sysctl
+from nflint.lintrule import LintRule
+
+from .model_queries import (OTHER_IFACE, base_chains, iface_label, describe_sysctl, local_addresses, nat_address,
+                            nat_rules, outside_address, probe_packet, run_ip_hook,
+                            sysctl_related)
+
+
+class ConntrackTableNearFull(LintRule):
+    """The conntrack table is almost full: new connections will be dropped.
+
+    What it does:
+        Divides `net.netfilter.nf_conntrack_count` by `net.netfilter.nf_conntrack_max` (both
+        must be given): above 0.8 a warning, above 0.95 an error.
+
+    Why it matters:
+        When the table is full the kernel drops the first packet of every new connection
+        ("nf_conntrack: table full, dropping packet"): random connection failures, failed
+        health checks and DNS timeouts that look like a network problem.
+
+    Example (bad):
+        ```
+        net.netfilter.nf_conntrack_count = 254000
+        net.netfilter.nf_conntrack_max = 262144
+        ```
+
+    Use instead (good):
+        ```
+        net.netfilter.nf_conntrack_count = 254000
+        net.netfilter.nf_conntrack_max = 1048576
+        ```
+
+    Fix:
+        Raise `net.netfilter.nf_conntrack_max` (and the hash size,
+        /sys/module/nf_conntrack/parameters/hashsize), shorten long timeouts, and NOTRACK
+        high-volume stateless traffic (DNS servers, load-balancer health checks).
+
+    References:
+        - Documentation/networking/nf_conntrack-sysctl.rst, nf_conntrack_max
+        - kubernetes/kubernetes#71261, kubernetes/kubernetes#18604 ("manifests as dropped
+          packets/connections")
+    """
+
+    code = "NF109"
+    name = "conntrack-table-near-full"
+    severity = Severity.WARNING
+
+    def check(self, host):
+        given = host.sysctls.given
+        count = given.get("net.netfilter.nf_conntrack_count")
+        cmax = given.get("net.netfilter.nf_conntrack_max") or given.get("net.nf_conntrack_max")
+        if count is None or cmax is None or not count.as_int or not cmax.as_int:
+            return
+        ratio = count.as_int / cmax.as_int
+        if ratio <= 0.8:
+            return
+        severity = Severity.ERROR if ratio > 0.95 else Severity.WARNING
+        new_max = max(cmax.as_int * 2, 65536)
+        yield self.diagnostic(
+            f"the conntrack table is {ratio:.0%} full ({count.as_int} of {cmax.as_int} "
+            f"entries): past the maximum the kernel drops the first packet of every new "
+            f"connection (\"nf_conntrack: table full, dropping packet\")",
+            count.span, related=sysctl_related([cmax], "the table's size"),
+            fix=Fix("raise the table size (and the hash size); NOTRACK high-volume stateless "
+                    "traffic", set_sysctl(("net.netfilter.nf_conntrack_max", str(new_max)))),
+            key=("net.netfilter.nf_conntrack_count", "net.netfilter.nf_conntrack_max"),
+            severity=severity)
+
+
+class InvalidNotDropped(LintRule):
+    """NAT is in use but nothing drops packets conntrack marks INVALID on the forward path.
+
+    What it does:
+        For every NATed path (a DNAT target answering a client outside, a subnet behind a
+        MASQUERADE/SNAT talking out), builds a packet of that path in conntrack state INVALID
+        and runs it through every base chain of the forward hook, of every table and backend,
+        in priority order. When that packet gets through (an ACCEPT without a state match, or
+        an accepting policy), and `net.netfilter.nf_conntrack_tcp_be_liberal` is 0 (given, or
+        the kernel default: then said so), it reports the rule or policy that lets it pass.
+
+    Why it matters:
+        NAT only rewrites packets conntrack ties to a connection. A TCP segment outside the
+        window (retransmits, late packets on a busy link) is INVALID: it is forwarded
+        un-NATed, so the client gets a packet from the container's or pod's own address and
+        answers with a RST ("connection reset by peer" on long transfers), and private
+        addresses leak onto the LAN.
+
+    Example (bad):
+        ```
+        *filter
+        :FORWARD ACCEPT [0:0]
+        -A FORWARD -i docker0 -j ACCEPT
+        *nat
+        -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+        ```
+
+    Use instead (good):
+        ```
+        -A FORWARD -m conntrack --ctstate INVALID -j DROP
+        -A FORWARD -i docker0 -j ACCEPT
+        ```
+
+    Fix:
+        `iptables -I FORWARD 1 -m conntrack --ctstate INVALID -j DROP` (nft:
+        `ct state invalid drop` first in the forward chain), or
+        `sysctl -w net.netfilter.nf_conntrack_tcp_be_liberal=1` so that out-of-window segments
+        stay tracked (what kube-proxy recommends).
+
+    References:
+        - kubernetes/kubernetes#74840 ("spurious retransmits ... could result in the
+          connection being closed"); kubernetes/kubernetes#120412 (drop only when not liberal)
+        - docker/for-linux#1126 (bridge leaks internal IPs), moby/libnetwork#2275
+        - Documentation/networking/nf_conntrack-sysctl.rst, nf_conntrack_tcp_be_liberal
+    """
+
+    code = "NF108"
+    name = "invalid-not-dropped"
+    severity = Severity.WARNING
+
+    def check(self, host):
+        liberal = host.sysctls.get("net.netfilter.nf_conntrack_tcp_be_liberal")
+        if liberal is not None and liberal.as_int == 1:
+            return
+        seen = set()
+        for family in (4, 6):
+            for nat_step, pkt, why in _invalid_probes(host, family):
+                fate, steps, choices = run_ip_hook(host, pkt, "forward", state="invalid")
+                if fate is not None or choices:
+                    continue  # dropped (or only if an undecidable match holds)
+                yield from self._report(host, family, nat_step, pkt, why, steps, liberal,
+                                        seen)
+
+    def _report(self, host, family, nat, pkt, why, steps, liberal, seen):
+        table, chain, rule = nat
+        passes = [s for s in steps if s.verdict == "accept" and s.kind in ("rule", "policy")]
+        chains = base_chains(host, "forward", family)
+        first_filter = next(((t, c) for t, c in chains if c.type != "nat"), None)
+        if passes and passes[-1].rule is not None:
+            s = passes[-1]
+            span, where = s.rule.span, f"{s.table.label} {s.chain}: {s.rule.raw}"
+            key = (s.table.backend, s.table.family, s.table.name, s.chain, s.rule.raw)
+        elif passes and passes[-1].table is not None:
+            s = passes[-1]
+            c = s.table.chain(s.chain)
+            span = c.span if c is not None else rule.span
+            where = f"the policy accept of {s.table.label} {s.chain}"
+            key = (s.table.backend, s.table.family, s.table.name, s.chain, "policy")
+        else:
+            span, where = rule.span, "no forward chain at all"
+            key = (table.backend, table.family, table.name, chain.name, rule.raw)
+        if key in seen:
+            return
+        seen.add(key)
+        related = [Related(rule.span, f"the NAT an INVALID packet escapes: {rule.raw}")]
+        related += sysctl_related([liberal], "out-of-window segments become INVALID")
+        lib = describe_sysctl(liberal) if liberal is not None else "be_liberal 0"
+        cmds = []
+        if first_filter is not None:
+            t, c = first_filter
+            cmds.append(insert_rule(t, t.family, t.name, c.name,
+                                    "-m conntrack --ctstate INVALID -j DROP",
+                                    "ct state invalid drop", nft=is_nft(t)))
+        else:
+            cmds.append("iptables -I FORWARD 1 -m conntrack --ctstate INVALID -j DROP"
+                        if family == 4 else
+                        "ip6tables -I FORWARD 1 -m conntrack --ctstate INVALID -j DROP")
+        cmds.extend(set_sysctl(("net.netfilter.nf_conntrack_tcp_be_liberal", "1")))
+        yield self.diagnostic(
+            f"an INVALID packet of a NATed path ({why}: {pkt.describe()}, in={iface_label(pkt.iif)} "
+            f"out={iface_label(pkt.oif)}) is forwarded: accepted by {where}, and nothing on the "
+            f"forward hook drops ct state invalid; NAT does not apply to it, so it leaves with "
+            f"its un-NATed address (resets, leaked private addresses) ({lib})",
+            span, related=related,
+            fix=Fix("drop INVALID first on the forward hook (or make conntrack liberal), "
+                    "one of:", tuple(cmds)),
+            key=key)
+
+
+def _invalid_probes(host, family):
+    """(nat rule, INVALID packet, why) for every NATed path that crosses the forward hook."""
+    topo = HostIndex.of(host).topology
+    local = local_addresses(host)
+    uplink = next((r.dev for r in host.routes if r.dst == "default" and r.dev), None) or \
+        OTHER_IFACE
+    outside = outside_address(host, family)
+    seen = set()
+    for table, chain, rule, nat, hook in nat_rules(host, family, ("prerouting",
+                                                                  "postrouting")):
+        if nat.kind == "dnat" and hook == "prerouting":
+            target = nat_address(nat)
+            if target is None or target in local or target.version != family:
+                continue
+            place = topo.place(target)
+            dev = place.bridge or place.device or _device_for(host, target) or OTHER_IFACE
+            port = nat.ports[0] if nat.ports else 80
+            pkt = probe_packet((), family, src=str(target), dst=outside, sport=port,
+                               dport=40000, iif=dev, oif=uplink)
+            why = f"the DNAT target {target} answering a client outside"
+        elif nat.kind in ("masquerade", "snat") and hook == "postrouting":
+            pkt = probe_packet(rule.matches, family, src=outside, dst=outside_address(
+                host, family, avoid=(outside,)), iif=None, oif=None)
+            if pkt is None or pkt.src == pkt.dst:
+                continue
+            if pkt.src in local:
+                continue
+            # Without interface facts, `-s SUBNET ! -o BRIDGE -j MASQUERADE` names the
+            # subnet's own bridge in its negated out-interface.
+            neg_out = next((m.names[0] for m in rule.matches if type(m).__name__ ==
+                            "InterfaceMatch" and m.direction == "out" and m.negated and
+                            len(m.names) == 1 and not m.names[0].endswith(("+", "*"))), None)
+            pkt.iif = _device_for(host, pkt.src) or neg_out or OTHER_IFACE
+            if pkt.oif is None or pkt.oif.startswith("nflint-"):
+                pkt.oif = uplink
+            why = f"a host behind the {nat.kind.upper()} talking out"
+        else:
+            continue
+        if pkt is None:
+            continue
+        pkt.tcp_flags = frozenset({"ack"})
+        ident = (pkt.describe(), pkt.iif, pkt.oif)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        yield (table, chain, rule), pkt, why
+
+
+def _device_for(host, addr):
+    """The interface whose connected subnet holds `addr` (Docker networks included)."""
+    for i in host.interfaces:
+        for a in i.addresses:
+            if a.version == addr.version and addr in a.network and \
+                    a.network.prefixlen < a.max_prefixlen:
+                return i.name
+    topo = HostIndex.of(host).topology
+    for bridge, net in topo.docker_bridge.items():
+        for s in net.subnets:
+            try:
+                import ipaddress
+                if addr in ipaddress.ip_network(s, strict=False):
+                    return bridge
+            except (ValueError, TypeError):
+                continue
+    return None
