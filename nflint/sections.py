@@ -391,26 +391,19 @@ def json_kind(text: str) -> str | None:
     return None
 
 
+_JSON_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
 def _json_extent(lines: list[str], start: int, end: int) -> int:
-    """Index past the JSON value starting at lines[start] (bracket balance; strings skipped).
-    A value that never closes (a mangled paste) runs while lines look like JSON."""
+    """Index past the JSON value starting at lines[start], by bracket balance per line (strings
+    removed first; JSON strings never span lines). A value that never closes (a mangled paste)
+    runs while lines look like JSON. Line by line at C speed: nft -j can be tens of MB."""
     depth = 0
-    in_str = esc = False
     for i in range(start, end):
-        for ch in lines[i]:
-            if in_str:
-                if esc:
-                    esc = False
-                elif ch == "\\":
-                    esc = True
-                elif ch == '"':
-                    in_str = False
-            elif ch == '"':
-                in_str = True
-            elif ch in "[{":
-                depth += 1
-            elif ch in "]}":
-                depth -= 1
+        line = lines[i]
+        if '"' in line:
+            line = _JSON_STRING_RE.sub("", line)
+        depth += line.count("{") + line.count("[") - line.count("}") - line.count("]")
         if depth <= 0:
             return i + 1
     i = start + 1
@@ -499,6 +492,8 @@ _FENCE_FORMATS = {"nft": "nft-text", "nftables": "nft-text", "netplan": "netplan
 
 def prompt_command(line: str) -> str | None:
     """The command of a shell-prompt line, or None."""
+    if "$" not in line and "#" not in line and "%" not in line:  # most lines: no prompt sign
+        return None
     for i, rx in enumerate(_PROMPTS):
         m = rx.match(line)
         if not m:
@@ -545,7 +540,9 @@ class _Splitter:
         if fmt in ("nft-text", None) and any(_MARGIN_RE.match(x) for x in body):
             body = [strip_margin(x) for x in body]
             notes.append("annotation margin blanked")
-        text = textwrap.dedent("\n".join(body)) + "\n" if body else ""
+        text = "\n".join(body) + "\n" if body else ""
+        if body and body[0][:1] in (" ", "\t"):  # only an indented first line can be dedented
+            text = textwrap.dedent(text)
         if fmt == "ip-addr" and not re.search(r"^\s+inet6?\s", text, re.M):
             fmt = "ip-link"
         for i in range(a, b):
@@ -612,7 +609,8 @@ class _Splitter:
     def command(self, at: int, out_start: int, out_end: int, command: str, prompted: bool,
                 info: str | None) -> None:
         desc = describe_command(command)
-        how = f"prompt: {command}" if prompted else f"command: {command}"
+        shown = command if len(command) <= 100 else command[:99] + "…"
+        how = f"prompt: {shown}" if prompted else f"command: {shown}"
         hint = dict(desc.hint, command=command)
         if desc.output_is_command:
             text = "\n".join(self.lines[at:out_start])
