@@ -222,12 +222,33 @@ def test_missing_brace_is_inferred_at_the_next_header():
     assert {p.span.line for p in warnings} == {4, 11}
 
 
-def test_define_include_and_stray_braces_are_reported_not_fatal():
-    text = 'define lan = 192.0.2.0/24\ninclude "x.nft"\n}\ntable ip t {\n}\n'
+def test_include_and_stray_braces_are_reported_not_fatal():
+    text = 'include "x.nft"\n}\ntable ip t {\n}\n'
     c = nft_text.parse(text, "d.nft")
     assert [t.name for t in c.tables] == ["t"]
     sev = sorted((p.span.line, p.severity) for p in c.problems)
-    assert sev == [(1, Severity.INFO), (2, Severity.INFO), (3, Severity.ERROR)]
+    assert sev == [(1, Severity.INFO), (2, Severity.ERROR)]
+
+
+def test_nft_f_script_with_defines_and_add_commands():
+    text = """flush ruleset
+define lan = 192.0.2.0/24
+define ports = { 22, 80 }
+add table inet f
+add chain inet f input { type filter hook input priority 0; policy drop; }
+add rule inet f input ip saddr $lan tcp dport $ports accept
+table inet f {
+\tchain fwd { type filter hook forward priority 0; ip saddr $lan accept; }
+}
+"""
+    c = nft_text.parse(text, "script.nft")
+    assert not c.problems
+    t = c.tables[0]
+    inp, fwd = t.chain("input"), t.chain("fwd")
+    assert (inp.policy, fwd.policy) == ("drop", "accept")  # accept: the kernel's default
+    assert any(isinstance(m, PortMatch) and m.contains(80) for m in inp.rules[0].matches)
+    assert fwd.rules[0].matches[0].networks[0].prefixlen == 24
+    assert inp.rules[0].span.line == 6
 
 
 def test_random_damage_never_raises():
@@ -284,3 +305,66 @@ def test_seed_paste_reports_what_it_could_not_read_line_by_line(seed):
     assert "annotations" in notes and "COUNTER" in notes
     braces = [p for p in seed.problems if p.severity == Severity.WARNING]
     assert braces and all("missing `}`" in p.message for p in braces)
+
+
+def test_our_rulesets_read_without_problems_and_resolve_named_priorities():
+    prios = {}
+    for name in ("docker-like.nft", "firewalld-like.nft", "bridge.nft", "sets-maps.nft"):
+        c = nft_text.parse((DATA / name).read_text(), name)
+        assert not c.problems, (name, [p.message for p in c.problems])
+        prios.update({(t.family, c2.name): c2.priority for t in c.tables for c2 in t.chains
+                      if c2.is_base})
+    assert prios[("inet", "filter_INPUT")] == 10          # filter + 10
+    assert prios[("inet", "nat_POSTROUTING")] == 110      # srcnat + 10
+    assert prios[("inet", "output")] == -155              # mangle - 5
+    assert prios[("ip", "pre")] == -101                   # dstnat - 1
+    assert prios[("inet", "raw_pre")] == -300
+    assert prios[("inet", "security_in")] == 50
+    assert prios[("bridge", "prerouting")] == -300        # bridge dstnat
+
+
+def test_sets_maps_objects_and_flowtables():
+    text = """table inet t {
+\tflowtable ft {
+\t\thook ingress priority filter
+\t\tdevices = { eth0, eth1 }
+\t}
+
+\tct timeout agressive {
+\t\tprotocol tcp
+\t\tl3proto ip
+\t\tpolicy = { established : 2m3s, close : 12s }
+\t}
+
+\tquota q {
+\t\tover 25 mbytes used 1 mbytes
+\t}
+
+\tmap m {
+\t\ttype ipv4_addr . inet_service : verdict
+\t\tflags interval
+\t\telements = { 192.0.2.0/24 . 22 : accept,
+\t\t\t     198.51.100.1 . 80-90 : jump c }
+\t}
+
+\tchain c {
+\t\tflow add @ft
+\t}
+}
+"""
+    objs, _, problems = objects(text)
+    assert not problems
+    ft = next(o["flowtable"] for o in objs if "flowtable" in o)
+    assert (ft["hook"], ft["prio"], ft["dev"]) == ("ingress", 0, ["eth0", "eth1"])
+    cto = next(o["ct timeout"] for o in objs if "ct timeout" in o)
+    assert cto["policy"] == {"established": 123, "close": 12}
+    q = next(o["quota"] for o in objs if "quota" in o)
+    assert (q["bytes"], q["used"], q["inv"]) == (25 * 2**20, 2**20, True)
+    m = next(o["map"] for o in objs if "map" in o)
+    assert m["type"] == ["ipv4_addr", "inet_service"] and m["map"] == "verdict"
+    assert m["elem"][1] == [{"concat": ["198.51.100.1", {"range": [80, 90]}]},
+                            {"jump": {"target": "c"}}]
+    c = nft_text.parse(text, "t.nft")
+    table = c.tables[0]
+    assert {o.kind for o in table.objects} >= {"ct timeout", "quota"}
+    assert table.sets[0].is_map and len(table.sets[0].elements) == 2

@@ -38,6 +38,10 @@ _BLOCK_RE = re.compile(
     rf"ct\s+helper|ct\s+timeout|ct\s+expectation)\s+({_NAME})$")
 _HANDLE_RE = re.compile(r"#\s*handle\s+(\d+)")
 _SPECIAL_RE = re.compile(r"[{};#]")
+_DEFINE_RE = re.compile(r"^(?:re)?define\s+([A-Za-z_][\w-]*)\s*=\s*(.+)$", re.S)
+_VAR_RE = re.compile(r"\$([A-Za-z_][\w-]*)")
+_COMMAND_RE = re.compile(rf"^(?:add|create|insert)\s+(table|chain|rule)\s+"
+                         rf"(?:({'|'.join(FAMILIES)})\s+)?(.+)$", re.S)
 # Hand annotations people add to pasted listings: "(1)->", "->(2)", "↓", "(3)(4)->".
 _ANNOTATION_RE = re.compile(r"^[ \t]*(?:(?:\(\d+\)|->|<-|[↓↑→←⇒]|=>)[ \t]*)+")
 _UPPER_WORD_RE = re.compile(r"\b[A-Z][A-Z\-]+\b")
@@ -1082,6 +1086,7 @@ class _Reader:
         self.stack: list[_Block] = []
         self.current: dict | None = None  # the open chain/set/flowtable/object body
         self.skipped_lines = 0
+        self.defines: dict[str, str] = {}
 
     # --- diagnostics
     def span(self, line: int, column: int) -> Span:
@@ -1182,6 +1187,8 @@ class _Reader:
 
     # --- statements
     def statement(self, st: _Stmt) -> None:
+        if "$" in st.text and self.defines:
+            st.text = _VAR_RE.sub(lambda m: self.defines.get(m.group(1), m.group()), st.text)
         top = self.stack[-1] if self.stack else None
         if top is None:
             self.toplevel(st)
@@ -1209,12 +1216,50 @@ class _Reader:
 
     def toplevel(self, st: _Stmt) -> None:
         first = st.text.split(None, 1)[0]
-        if first in ("define", "include", "flush"):
-            self.problem(st.line, st.column, f"`{first}` statement not followed: nflint reads "
-                         "the listing as given", Severity.INFO)
+        dm = _DEFINE_RE.match(st.text)
+        if dm:
+            self.defines[dm.group(1)] = dm.group(2).strip()
+            return
+        if first == "flush":
+            return  # `flush ruleset` at the top of an nft -f file
+        if first == "include":
+            self.problem(st.line, st.column, "`include` not followed: nflint reads only the "
+                         "text it is given", Severity.INFO)
+            return
+        cm = _COMMAND_RE.match(st.text)
+        if cm:
+            self.command(st, cm)
             return
         self.problem(st.line, st.column, "expected a `table` block here (nft list ruleset "
                      f"output starts every block with `table FAMILY NAME {{`), got `{st.text[:40]}`")
+
+    def command(self, st: _Stmt, m: re.Match) -> None:
+        """`add table|chain|rule ...` lines of an nft -f script, read like the listing blocks."""
+        what, family, rest = m.group(1), m.group(2) or "ip", m.group(3)
+        words = rest.split(None, 2 if what == "rule" else 1)
+        body = ""
+        if what == "chain" and len(words) >= 2 and "{" in words[-1]:
+            words[-1], _, body = words[-1].partition("{")
+            body = body.rsplit("}", 1)[0]
+            words = [w for w in (x.strip() for x in words) if w]
+        if what == "table":
+            self.open(_Stmt(f"table {family} {words[0]}", st.line, st.column))
+            self.stack.clear()
+            return
+        if len(words) < 2 or (what == "rule" and len(words) < 3):
+            self.problem(st.line, st.column, f"`{st.text[:40]}`: expected `add {what} "
+                         f"[FAMILY] TABLE {'CHAIN RULE' if what == 'rule' else 'CHAIN'}`")
+            return
+        self.open(_Stmt(f"table {family} {words[0]}", st.line, st.column))
+        self.open(_Stmt(f"chain {words[1]}", st.line, st.column))
+        if what == "rule":
+            self.rule(_Stmt(words[2], st.line, st.column + st.text.index(words[2]), st.handle),
+                      self.stack[-1])
+        for prop in (p.strip() for p in body.split(";")):
+            if prop:
+                self.chain_prop(_Stmt(prop, st.line, st.column), self.stack[-1])
+        self.stack.clear()
+        self.current = None
 
     def prop(self, st: _Stmt, start: str, target: dict, what: str, prio: bool = False) -> None:
         res, err = _try(st.text, start)
@@ -1283,6 +1328,9 @@ class _Reader:
             self.close(last_line, "the input ends here")
             del blk
         for acc in self.tables.values():
+            for obj, _ in acc.chains.values():
+                if "hook" in obj["chain"]:
+                    obj["chain"].setdefault("policy", "accept")  # the kernel's default
             for obj, _ in acc.sets:
                 body = next(iter(obj.values()))
                 if "timeout" in body and "timeout" not in body.get("flags", ()):
