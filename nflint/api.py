@@ -96,6 +96,8 @@ class HostReport:
     diagnostics: list[Diagnostic]
     sections: list = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
+    # Findings below the display floor (--min-severity): not shown, still counted for failing.
+    below_min_severity: int = 0
 
 
 def _crash(cls: type[LintRule], exc: BaseException) -> Diagnostic:

@@ -139,3 +139,12 @@ def test_shell_completion_offers_format_names():
     offered = {line.split(",", 1)[1] for line in proc.stdout.splitlines() if "," in line}
     from nflint import formatters
     assert offered == {n for n in formatters.available() if n.startswith("s")}
+
+
+def test_text_says_when_findings_are_hidden_by_min_severity(dump, monkeypatch):
+    monkeypatch.setattr(check_cmd, "check_paths", _fake_check_paths(("warning", "info")))
+    result = CliRunner().invoke(main, ["check", "--isolated", "--min-severity", "error",
+                                       str(dump)])
+    assert result.exit_code == 1
+    assert "No problems found" not in result.stdout
+    assert "2 below --min-severity not shown" in result.stdout

@@ -195,7 +195,9 @@ def _run(paths, formats, fail_on, min_severity, select, ignore, config_path, iso
 
     code = exit_code(reports, fail_on)  # before display filtering, by design
     for r in reports:
-        r.diagnostics = [d for d in r.diagnostics if d.severity >= floor]
+        shown = [d for d in r.diagnostics if d.severity >= floor]
+        r.below_min_severity = len(r.diagnostics) - len(shown)
+        r.diagnostics = shown
         r.suppressed = [s for s in r.suppressed if s.diagnostic.severity >= floor]
     if show_sections:
         for r in reports:

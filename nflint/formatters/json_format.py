@@ -39,6 +39,7 @@ class JsonFormatter(Formatter):
             ],
             "summary": {**{str(s): sum(1 for d in diags if d.severity == s)
                            for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)},
-                        "suppressed": sum(len(r.suppressed) for r in reports)},
+                        "suppressed": sum(len(r.suppressed) for r in reports),
+                        "below_min_severity": sum(r.below_min_severity for r in reports)},
         }
         return json.dumps(doc, indent=2, sort_keys=False) + "\n"

@@ -48,7 +48,9 @@ def _location_of(span) -> str:
 def _hidden(reports: list[HostReport]) -> str:
     inline = sum(1 for r in reports for s in r.suppressed if s.kind == "inSource")
     baseline = sum(1 for r in reports for s in r.suppressed if s.kind == "external")
-    parts = [f"{inline} suppressed inline"] if inline else []
+    below = sum(r.below_min_severity for r in reports)
+    parts = [f"{below} below --min-severity"] if below else []
+    parts += [f"{inline} suppressed inline"] if inline else []
     parts += [f"{baseline} in the baseline"] if baseline else []
     return f" ({', '.join(parts)} not shown)" if parts else ""
 
@@ -64,7 +66,8 @@ class TextFormatter(Formatter):
             if multi:
                 out.append(f"== {r.label} ==")
             if not r.diagnostics:
-                out.append("No problems found.")
+                out.append("No problems shown (see below)." if r.below_min_severity
+                           else "No problems found.")
                 continue
             rows = [(_location(d), d.code, d.name, _sev(d, ctx.color),
                      textwrap.fill(d.message, 70)) for d in r.diagnostics]
