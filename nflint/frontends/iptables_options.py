@@ -144,8 +144,16 @@ def spec_text(spec: Spec) -> str:
 
 
 def protocol_name(text: str) -> str:
-    name = text.lower()
-    return PROTOCOL_ALIASES.get(name) or PROTOCOL_NAMES.get(name, name)
+    name = _PROTOCOL_MEMO.get(text)
+    if name is None:
+        lower = text.lower()
+        name = PROTOCOL_ALIASES.get(lower) or PROTOCOL_NAMES.get(lower, lower)
+        if len(_PROTOCOL_MEMO) < 1024:
+            _PROTOCOL_MEMO[text] = name
+    return name
+
+
+_PROTOCOL_MEMO: dict[str, str] = {}
 
 
 def _one(spec: Spec) -> str:
@@ -328,7 +336,7 @@ class RuleMapper:
         return got
 
     def _target(self, target: tuple[str, str], specs: list[Spec]) -> tuple[Action, ...]:
-        key = (target, *specs)
+        key = (target, *specs) if specs else target
         got = self._targets.get(key)
         if got is None:
             got = self._targets[key] = _target_actions(target[0], target[1], tuple(specs))
