@@ -415,3 +415,18 @@ def test_fast_path_agrees_with_the_grammar():
         fast = iptables_list._FAST[layout].match(line)
         tree = parser.parse(line.rstrip(), start=layout)
         assert [str(t) if t is not None else None for t in tree.children] == list(fast.groups())
+
+
+def test_unreadable_target_text_is_kept_on_the_right_action():
+    text = textwrap.dedent("""\
+        Chain INPUT (policy ACCEPT)
+        target     prot opt source               destination
+        REJECT     all  --  0.0.0.0/0            0.0.0.0/0            reject-with something odd
+        MARK       all  --  0.0.0.0/0            0.0.0.0/0            MARK frob 7
+        SYNPROXY   tcp  --  0.0.0.0/0            0.0.0.0/0            SYNPROXY sack-perm mss 1460
+        """)
+    rej, mark, syn = iptables_list.parse(text, "t.txt").tables[0].chain("INPUT").rules
+    assert rej.verdict == Verdict("reject", options=(("listing", "reject-with something odd"),))
+    assert mark.actions[0].text.endswith("MARK frob 7") and mark.verdict is None
+    assert syn.actions[0].name == "SYNPROXY"
+    assert ("listing", "SYNPROXY sack-perm mss 1460") in syn.actions[0].options

@@ -18,6 +18,7 @@ hashlimit, owner, ...) become ModuleMatch with their listing text.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import socket
 from functools import lru_cache
@@ -28,7 +29,7 @@ from ..host import Contribution
 from ..matches import Match, ModuleMatch, UnknownMatch
 from ..ruleset import Chain, Rule, Table
 from ..span import Span
-from ..statements import Action, OtherAction, UnknownAction
+from ..statements import Action, LogAction, NatAction, OtherAction, UnknownAction, Verdict
 from .iptables_options import KNOWN_TARGETS, OptionError, RuleMapper, Spec, protocol_name
 
 FIDELITY = "iptables-list"
@@ -465,6 +466,20 @@ def _target_specs(target: str, words: list[str]) -> tuple[str, list[Spec]] | Non
     return None
 
 
+def _with_listing_text(action: Action, text: str) -> Action:
+    """Keep target text we could not read on the action the target name gives (its kind and
+    whether it ends the chain stay right; the text is never dropped)."""
+    if isinstance(action, (Verdict, OtherAction)):
+        return dataclasses.replace(action, options=action.options + (("listing", text),))
+    if isinstance(action, NatAction):
+        return dataclasses.replace(action, flags=action.flags + (f"listing={text}",))
+    if isinstance(action, UnknownAction):
+        return dataclasses.replace(action, text=f"{action.text} {text}")
+    if isinstance(action, LogAction):
+        return action  # prefix/level lost: logging does not change the packet's path
+    return UnknownAction(f"-j {action.__class__.__name__} {text}")
+
+
 def _mark_specs(target: str, w: list[str]) -> tuple[str, list[Spec]] | None:
     full = "0xffffffff"
     if len(w) == 2 and w[0] in ("set", "xset"):
@@ -650,31 +665,28 @@ class _Listing:
         for module, mspecs in reader.modules:
             specs.append((False, "-m", (module,)))
             specs.extend(mspecs)
-        extra_actions: tuple[Action, ...] = ()
+        leftover = ""  # target text we could not turn back into options
         if target_name is not None:
-            table = self.tables[-1]
-            table["targets"].add(target_name)
+            self.tables[-1]["targets"].add(target_name)
             if goto:
                 specs.append((False, "-g", (target_name,)))
             else:
-                inverted = _target_specs(target_name, reader.target_words) \
-                    if target_name in KNOWN_TARGETS or reader.target_words else (target_name, [])
+                inverted = (_target_specs(target_name, reader.target_words)
+                            if target_name in KNOWN_TARGETS else (target_name, []))
                 if inverted is None:
-                    text = " ".join(reader.target_words)
-                    extra_actions = (OtherAction(target_name, (("listing", text),))
-                                     if target_name in KNOWN_TARGETS
-                                     else UnknownAction(f"{target_name} {text}", target_name),)
-                else:
-                    specs.append((False, "-j", (inverted[0],)))
-                    specs.extend(inverted[1])
+                    inverted, leftover = (target_name, []), " ".join(reader.target_words)
+                specs.append((False, "-j", (inverted[0],)))
+                specs.extend(inverted[1])
         try:
             matches, actions, _ = self.mapper.map(specs)
         except OptionError as exc:
             self.error(lineno, 1, f"listing rule cannot be read back: {exc}")
             return
+        if leftover:
+            actions = tuple(_with_listing_text(a, leftover) for a in actions)
         rule_line = lineno
         self.chain["rules"].append(Rule(
-            matches=matches + tuple(reader.extra), actions=actions + extra_actions,
+            matches=matches + tuple(reader.extra), actions=actions,
             span=self.span(rule_line), raw=raw, counters=counters,
             index=len(self.chain["rules"])))
 
