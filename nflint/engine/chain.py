@@ -37,6 +37,11 @@ def affects_path(rule: Rule) -> bool:
                                                      "continue") for a in rule.actions)
 
 
+def _note(rec, choice: str) -> None:
+    if choice not in rec.choices:
+        rec.choices.append(choice)
+
+
 def _rule_label(rule: Rule) -> str:
     where = str(rule.span)
     if rule.handle is not None:
@@ -47,7 +52,7 @@ def _rule_label(rule: Rule) -> str:
 def run_chain(sim, pkt: Packet, hook: str, table: Table, base: Chain) -> ChainOutcome:
     """Evaluate base chain `base` of `table`; steps go to sim.rec."""
     rec = sim.rec
-    ctx = MatchContext(pkt, hook, table.family, table, sim.routing.addr_type)
+    ctx = MatchContext(pkt, hook, table.family, table, sim.addr_type)
     family = table.family
     frames: list[tuple[Chain, int]] = []
     cur, pos = base, 0
@@ -81,9 +86,9 @@ def run_chain(sim, pkt: Packet, hook: str, table: Table, base: Chain) -> ChainOu
                     continue
                 label = f"{table.label} {cur.name} rule at {_rule_label(rule)}: {why}"
                 if sim.brancher.choose(label, 2) == 1:
-                    rec.choices.append(f"assumed NOT matching: {label}")
+                    _note(rec, f"assumed NOT matching: {label}")
                     continue
-                rec.choices.append(f"assumed matching: {label}")
+                _note(rec, f"assumed matching: {label}")
                 match = "maybe"
             control = _apply(sim, pkt, ctx, rule, cur, step, match)
             if control[0] == "next":

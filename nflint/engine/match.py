@@ -12,6 +12,7 @@ scanned linearly by every packet.
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Callable
 
@@ -48,6 +49,11 @@ def _yes(b: bool) -> str:
 
 def _interface(m: InterfaceMatch, c: MatchContext):
     name = c.pkt.iif if m.direction == "in" else c.pkt.oif
+    if name and name.startswith("<"):  # a device the dumps do not name
+        if all(n == "lo" for n in m.names):  # whatever it is, it is not the loopback
+            return _yes(m.matches_name(name)), None
+        return MAYBE, f"{'input' if m.direction == 'in' else 'output'} interface {name} is " \
+                      f"not in the dumps"
     return _yes(m.matches_name(name or "")), None  # matches_name applies the negation
 
 
@@ -125,6 +131,8 @@ def _addrtype(m: AddrTypeMatch, c: MatchContext):
     elif m.limit_iface in ("out", "oif"):
         dev = c.pkt.oif
     kind = c.addr_type(addr, dev)
+    if kind == "unknown":
+        return MAYBE, f"whether {addr} is local is unknown (no `ip addr` dump)"
     return _neg(_yes(kind in m.types), m.negated), None
 
 
@@ -148,6 +156,8 @@ def _physdev(m: PhysdevMatch, c: MatchContext):
     elif m.kind in ("in", "out"):
         name = pkt.physin if m.kind == "in" else pkt.physout
         pattern = m.name or ""
+        if name and name.startswith("<"):
+            return MAYBE, f"bridge port {name} is not in the dumps"
         hit = name is not None and (name.startswith(pattern[:-1]) if pattern.endswith(("+", "*"))
                                     else name == pattern)
     else:
@@ -396,6 +406,9 @@ class ChainIndex:
     def candidates(self, pkt: Packet, start: int = 0):
         if not self.indexed:
             return range(start, len(self.rules))
-        picked = self.rest + self.by_dst.get(str(pkt.dst), []) + (
+        extra = self.by_dst.get(str(pkt.dst), []) + (
             self.by_dport.get(pkt.dport, []) if pkt.dport is not None else [])
-        return sorted(i for i in set(picked) if i >= start)
+        rest = self.rest[bisect_left(self.rest, start):] if start else self.rest
+        if not extra:
+            return rest
+        return sorted(set(rest).union(i for i in extra if i >= start))

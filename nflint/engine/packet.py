@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -111,8 +112,8 @@ class Packet:
         return ""
 
     def describe(self) -> str:
-        flags = self.flags_text()
-        return f"{self.proto} {self.tuple_text()}" + (f" [{flags}]" if flags else "")
+        return _describe(self.proto, self.src, self.dst, self.sport, self.dport,
+                         self.tcp_flags, self.icmp_type)
 
     def to_json(self) -> dict:
         out = {"proto": self.proto, "src": str(self.src), "dst": str(self.dst)}
@@ -125,3 +126,11 @@ class Packet:
         if self.icmp_type:
             out["icmp_type"] = self.icmp_type
         return out
+
+
+@lru_cache(maxsize=4096)
+def _describe(proto, src, dst, sport, dport, tcp_flags, icmp_type) -> str:
+    """Every step records the packet as text; an exchange has few distinct packets."""
+    p = Packet(proto, src, dst, sport, dport, tcp_flags=tcp_flags, icmp_type=icmp_type)
+    flags = p.flags_text()
+    return f"{proto} {p.tuple_text()}" + (f" [{flags}]" if flags else "")

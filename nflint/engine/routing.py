@@ -92,7 +92,10 @@ class Routing:
         return r
 
     def addr_type(self, addr: IPAddress, dev: str | None = None) -> str:
-        """The kernel's address type (RTN_*), as `-m addrtype` / `fib daddr type` see it."""
+        """The kernel's address type (RTN_*), as `-m addrtype` / `fib daddr type` see it;
+        "unknown" when the dumps describe no interfaces (whether it is local is unknown)."""
+        if not self.topo.ifaces and not addr.is_loopback and not addr.is_multicast:
+            return "unknown"
         if dev is not None:
             if any(a.ip == addr for a in self.topo.addresses(dev)):
                 return "local"
@@ -134,15 +137,19 @@ class Routing:
                           "forwarded traffic")
         return False, "ip_forward assumed 0 (kernel default): no sysctl dump of it"
 
-    def input_route(self, src: IPAddress, dst: IPAddress, dev: str) -> RouteResult:
-        """ip_route_input_slow(): the decision for a packet received on `dev`."""
+    def input_route(self, src: IPAddress, dst: IPAddress, dev: str,
+                    local: bool | None = None) -> RouteResult:
+        """ip_route_input_slow(): the decision for a packet received on `dev`. `local`
+        overrides the address lookup when the dumps cannot tell (a branch choice)."""
         if dst.is_loopback or (dst.version == 4 and dst == ipaddress.IPv4Address("0.0.0.0")):
             return RouteResult("drop", error="martian-destination",
                                text=f"martian destination {dst} from {src}, on dev {dev}")
         if src.is_multicast or (src.version == 4 and src.is_loopback and dev != "lo"):
             return RouteResult("drop", error="martian-source",
                                text=f"martian source {dst} from {src}, on dev {dev}")
-        if self.addr_type(dst) == "local":
+        if local is None:
+            local = self.addr_type(dst) == "local"
+        if local:
             ok, why = self.validate_source(src, dst, dev)
             if not ok:
                 return RouteResult("drop", dev=dev, error="martian-source", text=why)

@@ -146,13 +146,19 @@ class Brancher:
     def __init__(self, prefix: tuple[int, ...] = ()) -> None:
         self.prefix = prefix
         self.points: list[tuple[str, int, int]] = []  # (label, options, chosen)
+        self.memo: dict[str, int] = {}
 
     def choose(self, label: str, options: int) -> int:
+        """The option taken at an undecidable point; the same question (same label) asked
+        again in one run, e.g. by the next packet of the exchange, gets the same answer."""
+        if label in self.memo:
+            return self.memo[label]
         i = len(self.points)
         chosen = self.prefix[i] if i < len(self.prefix) else 0
         if i >= 256:
             raise BranchLimit(label)
         self.points.append((label, options, chosen))
+        self.memo[label] = chosen
         return chosen
 
     def next_prefixes(self) -> list[tuple[int, ...]]:

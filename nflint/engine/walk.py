@@ -26,6 +26,7 @@ from .topology import Place, container_port, is_placeholder
 from .trace import Brancher, Fate, Recorder
 
 MAX_HOPS = 12
+UNKNOWN_IN = "<unknown interface>"
 
 
 class Simulation:
@@ -42,6 +43,26 @@ class Simulation:
         self.ct = ConntrackTable(tcp_loose=(loose.as_int if loose else 1) != 0)
         self.arrival: dict | None = None
         self.final: Packet | None = None  # the packet as it left the host's view
+        self._assumed_local: dict = {}
+
+    def addr_type(self, addr, dev: str | None = None) -> str:
+        """routing.addr_type, with "is it local?" decided once per address (a branch) when
+        the dumps describe no interfaces, so matches and routing agree on one answer."""
+        kind = self.routing.addr_type(addr, dev)
+        if kind != "unknown":
+            return kind
+        if addr not in self._assumed_local:
+            label = f"is {addr} an address of this host? (no `ip addr` dump)"
+            local = self.brancher.choose(label, 2) == 0
+            self.rec.choices.append(f"{label}: assumed {'yes' if local else 'no'}")
+            self._assumed_local[addr] = local
+        return "local" if self._assumed_local[addr] else "unicast"
+
+    def input_route(self, pkt: Packet, dev: str):
+        local = None
+        if self.routing.addr_type(pkt.dst) == "unknown":
+            local = self.addr_type(pkt.dst) == "local"
+        return self.routing.input_route(pkt.src, pkt.dst, dev, local=local)
 
     # -- hooks ---------------------------------------------------------------------------
 
@@ -185,8 +206,7 @@ class Simulation:
         pkt.hops += 1
         if pkt.hops > MAX_HOPS:
             return Fate("lost", f"stopped after {MAX_HOPS} device hops (a loop?)", reason="loop")
-        if self.topo.iface(dev) is None and not is_placeholder(dev) and \
-                dev not in self.topo.ifaces:
+        if self.topo.iface(dev) is None and not is_placeholder(dev) and self.topo.ifaces:
             self.rec.assume(f"interface {dev} is not in the dumps")
         ingress = self.run_hook(pkt, "netdev", "ingress", device=dev) if not \
             is_placeholder(dev) else None
@@ -227,7 +247,7 @@ class Simulation:
             if pkt.dst != before[0]:
                 reroute = (f"the destination changed, so br_netfilter routes the packet "
                            f"again (ip_route_input on {bridge})")
-                r = self.routing.input_route(pkt.src, pkt.dst, bridge)
+                r = self.input_route(pkt, bridge)
                 if r.kind == "drop" and r.error == "forwarding-disabled":
                     o = self.routing.output_route(pkt.dst)
                     if o.dev == bridge:
@@ -302,7 +322,7 @@ class Simulation:
             kind, out, via = pkt.route_kind, pkt.route_dev, pkt.route_via
             pkt.route_kind = None
         else:
-            r = self.routing.input_route(pkt.src, pkt.dst, dev)
+            r = self.input_route(pkt, dev)
             if r.kind == "drop":
                 s = self.rec.add("rp_filter" if r.error == "martian-source" else "route",
                                  f"routing on {dev}: {r.text}", pkt, device=dev, verdict="drop")
@@ -457,4 +477,6 @@ class Simulation:
                              and topo.peer(p.name) is None), "<unknown port>")
                 return {"kind": "bridge", "bridge": dev, "port": port}, nexthop
             return {"kind": "device", "dev": dev, "frame": False}, nexthop
-        return {}, dst
+        self.rec.assume(f"nflint cannot tell which interface {src} arrives on; it enters on "
+                        f"{UNKNOWN_IN} (give --in IFACE)")
+        return {"kind": "device", "dev": UNKNOWN_IN, "frame": False}, dst
