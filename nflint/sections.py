@@ -185,6 +185,8 @@ def _iptables(name: str, args: list[str]) -> CommandInfo:
         return CommandInfo("iptables-save", hint)
     if name.endswith("-restore"):
         return CommandInfo(None, hint, "iptables-restore reads rules, it prints none")
+    if listing or rules:
+        hint.setdefault("table", "filter")  # what iptables itself shows without -t
     if listing:
         return CommandInfo("iptables-list", hint)
     if rules:

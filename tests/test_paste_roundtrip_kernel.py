@@ -131,7 +131,7 @@ def test_paste_equals_separate_files(captured):
     assert [s.format for s in shown] == ["iptables-save", "iptables-list", "iptables-list",
                                          "iptables-list", "nft-text", "sysctl", "ip-json",
                                          "ip-link"]
-    assert [s.hint.get("table") for s in shown[1:4]] == [None, "nat", "raw"]
+    assert [s.hint.get("table") for s in shown[1:4]] == ["filter", "nat", "raw"]
     assert all(s.format for s in sep_sections)  # each file is one known format
 
     assert _tables(paste_host) == _tables(sep_host)

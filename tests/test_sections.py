@@ -56,11 +56,11 @@ def test_prompt_lines(line, command):
 
 @pytest.mark.parametrize("command, fmt, hint", [
     ("sudo iptables -t nat -L -n -v", "iptables-list", {"table": "nat", "family": "ip"}),
-    ("ip6tables -nvL --line-numbers", "iptables-list", {"family": "ip6"}),
+    ("ip6tables -nvL --line-numbers", "iptables-list", {"family": "ip6", "table": "filter"}),
     ("iptables-legacy -L -n -v -t raw", "iptables-list",
      {"family": "ip", "backend": "iptables-legacy", "table": "raw"}),
     ("iptables --table=mangle --list", "iptables-list", {"table": "mangle", "family": "ip"}),
-    ("sudo -u root iptables -S", "iptables-save", {"family": "ip"}),
+    ("sudo -u root iptables -S", "iptables-save", {"family": "ip", "table": "filter"}),
     ("ip6tables-legacy-save", "iptables-save", {"family": "ip6", "backend": "iptables-legacy"}),
     ("iptables-nft-save -t nat", "iptables-save",
      {"family": "ip", "backend": "iptables-nft", "table": "nat"}),

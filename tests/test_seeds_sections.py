@@ -56,7 +56,7 @@ def test_seed0_sections(seed0):
     nat, fil = fmts["iptables-list"]
     assert (nat.start_line, nat.end_line, nat.hint["table"]) == (104, 113, "nat")
     assert nat.detected_by == "prompt: sudo iptables -t nat -L -n -v"
-    assert (fil.start_line, fil.end_line) == (123, 140) and "table" not in fil.hint
+    assert (fil.start_line, fil.end_line) == (123, 140) and fil.hint["table"] == "filter"
     assert [(s.start_line, s.end_line) for s in fmts["conntrack"]] == [(174, 180)]
     assert [(s.start_line, s.end_line) for s in fmts["kernel-log"]] == [(197, 200)]
     assert [(s.start_line, s.end_line) for s in fmts["netplan"]] == [(31, 61)]

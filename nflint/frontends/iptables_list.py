@@ -704,8 +704,9 @@ class _Listing:
             name = self.hint.get("table")
             if not name:
                 name = _infer_table(names, t["targets"])
-                self.assumptions.append(f"table {name} inferred for the listing at line "
-                                        f"{t['line'] + self.offset} (no -t in a prompt)")
+                self.assumptions.append(f"table {name} inferred for the listing at "
+                                        f"{self.source}:{t['line'] + self.offset} (no prompt "
+                                        "said which)")
             chains = []
             for c in t["chains"]:
                 hook = iptables_chain_hook(name, c["name"]) if c["builtin"] else None
@@ -719,8 +720,9 @@ class _Listing:
             jumps = {j for c in chains for r in c.rules for j in r.jump_targets}
             complete = set(BUILTIN_CHAINS.get(name, ())) <= defined and jumps <= defined
             if not complete:
-                self.assumptions.append(f"the {name} listing at line {t['line'] + self.offset} "
-                                        "is partial (built-in or jumped-to chains missing)")
+                self.assumptions.append(f"the {name} listing at {self.source}:"
+                                        f"{t['line'] + self.offset} is partial (built-in or "
+                                        "jumped-to chains missing)")
             last_line = max((ch.span.end_line or ch.span.line) for ch in chains)
             out.append(Table(backend=backend, family=family, name=name, chains=tuple(chains),
                              span=Span(self.source, t["line"] + self.offset, 1, last_line),
