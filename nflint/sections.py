@@ -546,7 +546,9 @@ class _Splitter:
         text = "\n".join(body) + "\n" if body else ""
         if body and body[0][:1] in (" ", "\t"):  # only an indented first line can be dedented
             text = textwrap.dedent(text)
-        if fmt == "iptables-save" and not re.search(r"^\*\w", text, re.M):
+        if fmt == "iptables-save" and not re.search(r"^\*\w", text, re.M) and (
+                re.search(r"^-[PN]\s", text, re.M) or re.search(
+                    r"\s-[a-zA-Z]*S\b|--list-rules", (hint or {}).get("command", ""))):
             text = rules_as_save(text, (hint or {}).get("table") or "filter")
             text_from -= 1  # the added `*table` line stands for the line before the rules
             notes.append("`iptables -S` rules read as iptables-save")
@@ -662,11 +664,36 @@ class _Splitter:
                 kind = json_kind("\n".join(self.lines[first:end]))
                 fmt = kind or fmt
         else:
-            while end < out_end and continues(fmt, self.lines[end]):
-                end += 1
+            end = self.extent(fmt, out_start, out_end, other_starts=False)
         self.emit(at, end, fmt, how, hint, text_from=out_start)
         if end < out_end:
             self.content(end, out_end, info)
+
+    def extent(self, fmt: str, j: int, b: int, *, other_starts: bool) -> int:
+        """Where a section of `fmt` continuing at line j ends (exclusive). It ends at a line
+        that cannot continue it, or (`other_starts`, content evidence) at another format's
+        signature. One garbled line inside a block (a paste that interleaved stderr, a chat
+        client that broke a line) does not end it when the lines around it continue the
+        format: the frontend reports that line instead of the rest losing its context."""
+        while j < b:
+            nxt = strip_margin(self.lines[j])
+            if nxt.strip():
+                other = detect_start(nxt) if other_starts else None
+                if other is not None and not _same_family(other, fmt):
+                    # another format's signature starts a new section, unless this format
+                    # is free-form and the line fits it (an indented YAML/nft line)
+                    if not (fmt in ("netplan", "nft-text") and continues(fmt, nxt)):
+                        break
+                elif not continues(fmt, nxt) and not self.garbled_inside(fmt, j, b):
+                    break
+            j += 1
+        return j
+
+    def garbled_inside(self, fmt: str, j: int, b: int) -> bool:
+        prev_ok = j > 0 and self.lines[j - 1].strip() != ""
+        nxt = self.lines[j + 1] if j + 1 < b else ""
+        return (prev_ok and nxt.strip() != "" and continues(fmt, nxt)
+                and detect_start(self.lines[j]) is None and prompt_command(nxt) is None)
 
     def content(self, a: int, b: int, info: str | None, hint: dict | None = None) -> None:
         fenced = _FENCE_FORMATS.get(info or "")
@@ -700,18 +727,7 @@ class _Splitter:
                 self.sections[-1].text = _strip_prompt(self.sections[-1].text)
                 i = j
                 continue
-            while j < b:
-                nxt = strip_margin(self.lines[j])
-                if nxt.strip():
-                    other = detect_start(nxt)
-                    if other is not None and not _same_family(other, fmt):
-                        # another format's signature starts a new section, unless this format
-                        # is free-form and the line fits it (an indented YAML/nft line)
-                        if not (fmt in ("netplan", "nft-text") and continues(fmt, nxt)):
-                            break
-                    elif not continues(fmt, nxt):
-                        break
-                j += 1
+            j = self.extent(fmt, i + 1, b, other_starts=True)
             self.emit(i, j, fmt, "content", hint)
             i = j
 
