@@ -648,6 +648,10 @@ def test_input_commands_are_read_like_listed_objects():
             {"accept": None}]}}}], "cmd.json")
     assert not c.problems
     assert c.tables[0].chain("c").rules[0].actions == (Verdict("accept"),)
+    c = nft_json.contribution_from_objects([
+        {"add": {"chain": {"family": "inet", "table": "t", "name": "c", "hook": "input"}}}], "x")
+    (p,) = c.problems
+    assert p.span.pointer == "/nftables/0/add/chain" and "type" in p.message
 
 
 def test_statement_mapper_never_raises_on_odd_shapes():

@@ -62,20 +62,19 @@ IPTABLES_TABLES = {
 }
 ADD_COMMANDS = frozenset(("add", "create", "insert", "replace"))
 IGNORED_COMMANDS = frozenset(("delete", "destroy", "flush", "rename", "list", "reset"))
-OBJECT_KINDS = frozenset(("counter", "quota", "ct helper", "ct timeout", "ct expectation",
-                          "limit", "secmark", "synproxy", "tunnel", "flowtable"))
 IDENTITY = frozenset(("family", "table", "name", "handle"))
 _HEAD = re.compile(r'\s*\{\s*"nftables"\s*:\s*\[\s*')
 # Shape key (see the module docstring): free-text string values become S, with one literal-
-# prefixed pass per place a value can stand (sre scans literal prefixes fast); digit runs become 0.
+# prefixed pass per place a value can stand (sre scans literal prefixes fast); digits vanish.
 _KEEP = rb'(?:[a-z](?:[a-z0-9_ -]{0,30}[a-z0-9_-])?|[=!<>&|^]{1,2})'
 _BODY = rb'[^"\\]*(?:\\.[^"\\]*)*'
 _VALUE_STRINGS = tuple(
     (re.compile(re.escape(lead) + rb'"(?!' + _KEEP + rb'")' + _BODY + rb'"(?=[,}\]])'), lead + b"S")
     for lead in (b": ", b", ", b"["))
-# Enum words with digits are renamed before digits are blanked, so "ip6" never meets "ip4".
+# Enum words with digits are renamed before digits vanish, so "ip6" never meets "ip4": the new
+# name holds a control character, which a JSON string cannot hold unescaped.
 DIGIT_ENUM_WORDS = ("ip6", "icmpv6")
-_DIGIT_ENUMS = tuple((f'"{w}"'.encode(), f'"{w.translate(str.maketrans("0123456789", "abcdefghij"))}"'.encode())
+_DIGIT_ENUMS = tuple((f'"{w}"'.encode(), f'"{w.rstrip("0123456789")}\x01"'.encode())
                      for w in DIGIT_ENUM_WORDS)
 _FLOAT = re.compile(r'(?<![\w."])-?\d+(?:\.\d+)?[.eE]')
 EXPECTED_DOC = 'expected a JSON object {"nftables": [...]} as printed by `nft -j list ruleset`'
@@ -180,7 +179,14 @@ class _Builder:
         return True if not errors else self._report(errors, span)
 
     def check(self, obj: object, span: Span, text: str | None, floats: bool = False) -> bool:
-        """Validate one top-level object; `text` is its JSON text when the input had one."""
+        """Validate one top-level object; `text` is its JSON text when the input had one.
+        An add/create/insert/replace command is checked by the element it wraps."""
+        if type(obj) is dict and len(obj) == 1:
+            (kind, body), = obj.items()
+            if kind in ADD_COMMANDS and type(body) is dict and len(body) == 1:
+                inner = Span(span.source, span.line, span.column,
+                             pointer=f"{span.pointer or ''}/{kind}")
+                return self.validate(body, inner, _object_key(body))
         if text is None:
             return self.validate(obj, span, _object_key(obj))
         return self.validate(obj, span, None if floats else shape_key(text))
@@ -299,7 +305,7 @@ class _Builder:
         key_type = body.get("type", ())
         data = body.get("map")
         flags = body.get("flags", ())
-        elems, mappings = self._elements(body.get("elem"), kind == "map")
+        elems, mappings = self._elements(body.get("elem"))
         named = NamedSet(
             body["name"], span,
             key_type=(key_type,) if isinstance(key_type, str) else tuple(key_type),
@@ -314,7 +320,8 @@ class _Builder:
             acc.sets.append(named)
 
     @staticmethod
-    def _elements(elem: object, is_map: bool) -> tuple[list[str], list[tuple[str, str]]]:
+    def _elements(elem: object) -> tuple[list[str], list[tuple[str, str]]]:
+        """Element texts, and (key, data) pairs for map elements."""
         elems, mappings = [], []
         for e in elements(elem):
             if isinstance(e, list) and len(e) == 2:
@@ -328,7 +335,7 @@ class _Builder:
     def _add_elements(self, acc: _TableAcc, body: dict, span: Span) -> None:
         name = body["name"]
         idx = acc.set_index.get(name)
-        elems, mappings = self._elements(body.get("elem"), False)
+        elems, mappings = self._elements(body.get("elem"))
         if idx is None:
             acc.set_index[name] = len(acc.sets)
             acc.sets.append(NamedSet(name, span, elements=tuple(elems),
