@@ -13,6 +13,7 @@ Path rules ask one question, "what happens to this flow?", and cite the answer:
     trace.choices         # "may match" outcomes this path assumed (empty: the path is certain)
     trace.alternatives    # the other paths, one per combination of undecidable matches
     trace.rule_steps(verdict="drop")   # steps decided by a firewall rule, with `.rule.span`
+    trace.find("rule", verdict="dnat", device="br-lan137")   # steps by kind/device/hook/...
 
 Flow(src, dst, proto="tcp"|"udp"|"icmp", dport=, sport=, in_iface=, bridged=, exchange=True):
 without `in_iface` the source's place in the topology (a container, a LAN neighbour behind a

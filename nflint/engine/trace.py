@@ -127,6 +127,23 @@ class Trace:
     def all_steps(self) -> tuple[Step, ...]:
         return tuple(s for p in self.packets for s in p.steps)
 
+    def find(self, kind: str | None = None, *, device: str | None = None,
+             hook: str | None = None, chain: str | None = None, verdict: str | None = None,
+             text: str | None = None, role: str | None = None) -> tuple[Step, ...]:
+        """Steps of this path matching every given criterion (text: a substring)."""
+        out = []
+        for p in self.packets:
+            if role is not None and p.role != role:
+                continue
+            for s in p.steps:
+                if (kind is None or s.kind == kind) and (device is None or s.device == device) \
+                        and (hook is None or s.hook == hook) and (chain is None or
+                                                                 s.chain == chain) \
+                        and (verdict is None or s.verdict == verdict) and \
+                        (text is None or text in s.text):
+                    out.append(s)
+        return tuple(out)
+
     def rule_steps(self, *, verdict: str | None = None) -> tuple[Step, ...]:
         return tuple(s for s in self.all_steps()
                      if s.rule is not None and (verdict is None or s.verdict == verdict))
@@ -181,6 +198,8 @@ class Recorder:
     choices: list[str] = field(default_factory=list)
 
     def add(self, kind: str, text: str, pkt: Packet | None = None, **kw) -> Step:
+        if pkt is not None and kw.get("device") is None:
+            kw["device"] = pkt.iif or pkt.oif  # where the packet is: rules ask "DNAT at X?"
         step = Step(kind, text, packet=pkt.describe() if pkt is not None else "", **kw)
         self.steps.append(step)
         return step

@@ -197,3 +197,15 @@ def test_brnf_assumption_is_listed_without_sysctls():
     host, _ = load(files)
     t = simulate(host, Flow(HA, HOST_LAN, "tcp", dport=5000, exchange=False))
     assert any("bridge-nf-call-iptables assumed 1" in a for a in t.assumptions)
+
+
+def test_entry_interface_and_step_devices():
+    host, _ = load(seed000_inputs())
+    by_port = simulate(host, Flow(HA, HOST_LAN, "tcp", dport=5000, in_iface="veth5a44ead"))
+    bridged = simulate(host, Flow(HA, HOST_LAN, "tcp", dport=5000, in_iface="br-lan137",
+                                  bridged=True))
+    default = simulate(host, Flow(HA, HOST_LAN, "tcp", dport=5000))
+    assert by_port.fate == default.fate == bridged.fate
+    dnat = default.find("rule", verdict="dnat")
+    assert len(dnat) == 1 and dnat[0].device == "br-lan137"
+    assert default.find("rp_filter", device="br-lan137")
