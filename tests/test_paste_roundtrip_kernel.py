@@ -137,15 +137,14 @@ def test_paste_equals_separate_files(captured):
     assert _tables(paste_host) == _tables(sep_host)
     names = {t.name for t in paste_host.tables if t.backend == "iptables-nft"}
     assert names >= {"raw", "nat", "filter"}
-    if any(s.format == "sysctl" and s.contribution is not None for s in paste_sections):
-        assert _strip(paste_host.sysctls) == _strip(sep_host.sysctls)
-        assert paste_host.sysctls.given["net.ipv4.ip_forward"].value in ("0", "1")
-    if any(s.format in ("ip-json", "ip-link") and s.contribution is not None
-           for s in paste_sections):
-        assert sorted(_strip(i) for i in paste_host.interfaces) == \
-            sorted(_strip(i) for i in sep_host.interfaces)
-        assert {"br-lan137", "br-mellanox", "veth-lan137-1"} <= {
-            i.name for i in paste_host.interfaces}
+    assert all(s.contribution is not None for s in shown), [str(s) for s in shown]
+    assert _strip(paste_host.sysctls) == _strip(sep_host.sysctls)
+    assert paste_host.sysctls.given["net.ipv4.ip_forward"].value in ("0", "1")
+    assert sorted(_strip(i) for i in paste_host.interfaces) == \
+        sorted(_strip(i) for i in sep_host.interfaces)
+    assert {"br-lan137", "br-mellanox", "veth-lan137-1"} <= {
+        i.name for i in paste_host.interfaces}
+    assert paste_host.interface("veth-lan137-1").master == "br-lan137"
     # spans point into the pasted thread, at the DNAT rule's line
     nat = next(t for t in paste_host.tables if t.name == "nat" and t.backend == "iptables-nft")
     dnat = next(r for r in nat.chain("DOCKER").rules if r.nat)

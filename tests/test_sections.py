@@ -240,9 +240,8 @@ def test_load_host_merges_sections_and_files(tmp_path):
     host, problems, secs = inputs.load_host([tmp_path])
     assert [t.label for t in host.tables] == ["iptables-nft ip nat"]
     assert set(host.sources) == {str(tmp_path / "a.txt"), str(tmp_path / "b.txt")}
-    if any(s.format == "sysctl" and s.contribution is not None for s in secs):
-        assert host.sysctls.given["net.ipv4.ip_forward"].value == "1"
-        assert host.sysctls.given["net.ipv4.ip_forward"].span.line == 1
+    assert host.sysctls.given["net.ipv4.ip_forward"].value == "1"
+    assert host.sysctls.given["net.ipv4.ip_forward"].span.line == 1
     rule = host.tables[0].chain("DOCKER").rules[0]
     assert rule.span.source.endswith("a.txt") and rule.span.line == 8  # original line
     assert not problems
