@@ -64,7 +64,8 @@ class Dump:
 
     def build(self, target_rules: int) -> dict:
         self.objects.append({"table": {"family": "ip", "name": "kube-proxy",
-                                       "handle": self._handle(), "comment": "rules for kube-proxy"}})
+                                       "handle": self._handle(),
+                                       "comment": "rules for kube-proxy"}})
         self.chain("filter-forward", type="filter", hook="forward", prio=-110, policy="accept")
         self.chain("nat-prerouting", type="nat", hook="prerouting", prio=-100, policy="accept")
         self.chain("nat-postrouting", type="nat", hook="postrouting", prio=100, policy="accept")
@@ -79,7 +80,8 @@ class Dump:
         self.rule("nat-postrouting", {"jump": {"target": "masquerading"}})
         self.rule("mark-for-masquerade", {"mangle": {"key": {"meta": {"key": "mark"}}, "value": {
             "|": [{"meta": {"key": "mark"}}, 16384]}}})
-        self.rule("masquerading", _m({"&": [{"meta": {"key": "mark"}}, 16384]}, 0), {"return": None})
+        self.rule("masquerading", _m({"&": [{"meta": {"key": "mark"}}, 16384]}, 0),
+                  {"return": None})
         self.rule("masquerading", {"masquerade": {"flags": ["fully-random"]}})
         self.rule("services", _m({"fib": {"result": "type", "flags": ["daddr"]}}, "local"),
                   _m(_payload("ip", "daddr"), {"prefix": {"addr": "127.0.0.0", "len": 8}}, "!="),
@@ -109,7 +111,8 @@ class Dump:
         for e in range(ENDPOINTS):
             ep_ip = f"10.244.{rng.randrange(256)}.{rng.randrange(1, 255)}"
             ep_port = rng.choice((port, 8080, 8443, 3000))
-            ep_chain = f"endpoint-{_hash(ns, name, ep_ip)}-{ns}/{name}/{proto}/p{port}__{ep_ip}/{ep_port}"
+            ep_chain = (f"endpoint-{_hash(ns, name, ep_ip)}-{ns}/{name}/{proto}/p{port}"
+                        f"__{ep_ip}/{ep_port}")
             self.chain(ep_chain)
             self.rule(ep_chain, _m(_payload("ip", "saddr"), ep_ip), self.counter(),
                       {"jump": {"target": "mark-for-masquerade"}})

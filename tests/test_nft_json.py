@@ -419,7 +419,8 @@ IPTABLES_NFT = [
     {"chain": {"family": "ip", "table": "filter", "name": "FORWARD", "handle": 1,
                "type": "filter", "hook": "forward", "prio": 0, "policy": "drop"}},
     {"rule": {"family": "ip", "table": "filter", "chain": "FORWARD", "handle": 2, "expr": [
-        {"xt": {"type": "match", "name": "conntrack"}}, {"xt": {"type": "match", "name": "comment"}},
+        {"xt": {"type": "match", "name": "conntrack"}},
+        {"xt": {"type": "match", "name": "comment"}},
         {"counter": {"packets": 0, "bytes": 0}}, {"accept": None}]}},
     {"rule": {"family": "ip", "table": "filter", "chain": "FORWARD", "handle": 4, "expr": [
         {"match": {"op": "==", "left": {"&": [{"payload": {"protocol": "tcp", "field": "flags"}},
@@ -690,7 +691,8 @@ def test_schema_stays_within_what_the_shape_cache_keeps_exact():
     Draft202012Validator.check_schema(schema)
     keep = re.compile(nft_json._KEEP.decode())
     forbidden = {"pattern", "format", "minLength", "maxLength", "minimum", "maximum",
-                 "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "const", "patternProperties",
+                 "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "const",
+                 "patternProperties",
                  "propertyNames", "uniqueItems"}
     for path, node in _walk(schema):
         if "properties" in path[-1:] or "$defs" in path[-1:]:

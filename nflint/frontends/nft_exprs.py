@@ -12,8 +12,8 @@ vocabulary is the iptables one (`iptables_options`), so `-i eth0` and `iifname "
   mark set ct mark` is CONNMARK "restore", `ct mark set meta mark` is "save".
 - `limit`, `quota`, `ct count` and rate-limited meters are conditions, so they become ModuleMatch
   ("limit", "quota", "connlimit", "meter"), as their iptables modules do.
-- `meta ibriport/obriport` (also spelt ibrport/obrport) is the bridge port: PhysdevMatch "in"/"out";
-  `meta ibrname/obrname` is the bridge itself: PhysdevMatch "in-bridge"/"out-bridge".
+- `meta ibriport/obriport` (also spelt ibrport/obrport) is the bridge port: PhysdevMatch
+  "in"/"out"; `meta ibrname/obrname` is the bridge itself: PhysdevMatch "in-bridge"/"out-bridge".
 - `xt` statements (iptables-nft compat) keep their extension name; nft -j drops their parameters,
   so matches become UnknownMatch(module=name) and targets keep only what their name implies.
 - everything else compared to values is a FieldMatch whose `expr` is nft's own spelling
@@ -587,7 +587,8 @@ def _mark_value(value: object) -> tuple[str, int | None, int | None] | None:
             return None
         ikv = _one_key(inner)
         if ikv and ikv[0] == "meta" and isinstance(ikv[1], dict) and ikv[1].get("key") == "mark":
-            # mark | k == (mark & ~k) ^ k; mark ^ k == (mark & ~0) ^ k; mark & k == (mark & ~~k) ^ 0
+            # mark | k == (mark & ~k) ^ k;  mark ^ k == (mark & ~0) ^ k;
+            # mark & k == (mark & ~~k) ^ 0
             return {"|": ("set", k, k), "^": ("set", k, 0), "&": ("set", 0, ~k & MASK32)}[kind]
         if kind == "^" and ikv and ikv[0] == "&" and isinstance(ikv[1], list) and len(ikv[1]) == 2:
             try:
@@ -810,7 +811,7 @@ class StatementMapper:
 
     def rule(self, stmts: object, comment: str | None = None
              ) -> tuple[tuple[Match, ...], tuple[Action, ...], tuple[int, int] | None]:
-        """A rule's expr list -> (matches, actions, first anonymous counter as (packets, bytes))."""
+        """A rule's expr list -> (matches, actions, its first counter as (packets, bytes))."""
         matches: list[Match] = []
         actions: list[Action] = []
         counters = None

@@ -69,7 +69,8 @@ _HEAD = re.compile(r'\s*\{\s*"nftables"\s*:\s*\[\s*')
 _KEEP = rb'(?:[a-z](?:[a-z0-9_ -]{0,30}[a-z0-9_-])?|[=!<>&|^]{1,2})'
 _BODY = rb'[^"\\]*(?:\\.[^"\\]*)*'
 _VALUE_STRINGS = tuple(
-    (re.compile(re.escape(lead) + rb'"(?!' + _KEEP + rb'")' + _BODY + rb'"(?=[,}\]])'), lead + b"S")
+    (re.compile(re.escape(lead) + rb'"(?!' + _KEEP + rb'")' + _BODY + rb'"(?=[,}\]])'),
+     lead + b"S")
     for lead in (b": ", b", ", b"["))
 # Enum words with digits are renamed before digits vanish, so "ip6" never meets "ip4": the new
 # name holds a control character, which a JSON string cannot hold unescaped.
@@ -485,7 +486,8 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
             except json.JSONDecodeError as exc:
                 b.problems.append(syntax_error(
                     source, exc.lineno, exc.colno,
-                    f"malformed JSON in /nftables/{i}: {exc.msg}; the rest of the input is not read",
+                    f"malformed JSON in /nftables/{i}: {exc.msg}; the rest of the input is "
+                    "not read",
                     line_offset=line_offset, pointer=f"/nftables/{i}"))
                 return None
             raw = text[pos:nxt]
