@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from nflint import frontends, inputs, sections
+from nflint import frontends, inputs
 from nflint.sections import describe_command, looks_like_command, prompt_command, split
 
 NAT_LISTING = """\
@@ -271,10 +271,7 @@ def test_missing_or_broken_frontend_never_crashes(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(sections, "split", sections.split)  # unchanged, for clarity
-    monkeypatch.setitem(frontends.FORMATS, "sysctl", "tests.test_sections:_boom")
-    monkeypatch.setattr("nflint.frontends.get",
-                        lambda fmt: boom if fmt == "sysctl" else _real_get(fmt))
+    monkeypatch.setattr(frontends, "get", lambda fmt: boom if fmt == "sysctl" else _real_get(fmt))
     host, problems, secs = inputs.load_host([inputs.InputText("t.txt", text)])
     assert secs[0].contribution is None and "frontend failed" in secs[0].note
     assert [p.code for p in problems] == ["NF005"]
