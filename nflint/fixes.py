@@ -53,3 +53,70 @@ def set_sysctl(*pairs: tuple[str, str]) -> tuple[str, ...]:
     now = "sysctl -w " + " ".join(f"{k}={v}" for k, v in pairs)
     lines = "\\n".join(f"{k} = {v}" for k, v in pairs)
     return now, f"printf '{lines}\\n' >> {SYSCTL_FILE}"
+
+
+# -- commands for the packet-path rules -------------------------------------------------------
+
+def nft_syntax(table: Table) -> bool:
+    """Whether the user wrote (or dumped) this table in nft syntax. Native nft tables shaped like
+    iptables' (`table ip filter` with FORWARD ...) carry the iptables-nft backend, so the rules'
+    own text decides: iptables-save lines start with `-A`, listings have the `--` column."""
+    if table.backend == "nft":
+        return True
+    texts = [r.raw for c in table.chains for r in c.rules if r.raw]
+    return bool(texts) and not any(_iptables_text(t) for t in texts)
+
+
+def _iptables_text(text: str) -> bool:
+    return text.startswith("-A ") or " -- " in text or "0.0.0.0/0" in text
+
+
+def _nft_name(name: str) -> str:
+    """An interface name as an nft string literal (quoted: names may hold '-' or '.')."""
+    return '"' + name.replace('"', "") + '"'
+
+
+def notrack_command(table: Table | None, chain: str, iface: str, *, nft: bool,
+                    family: str = "ip") -> str:
+    """Leave frames entering `iface` untracked, at the top of a raw-priority prerouting chain."""
+    if nft:
+        fam, name = (table.family, table.name) if table is not None else (family, "raw")
+        return (f"nft insert rule {fam} {name} {chain} iifname {quote(_nft_name(iface))} "
+                f"notrack")
+    binary = iptables_binary(table) if table is not None else "iptables"
+    return f"{binary} -t raw -I {chain} 1 -i {iface} -j NOTRACK"
+
+
+def nft_raw_chain_commands(family: str = "ip", table: str = "raw",
+                           chain: str = "PREROUTING") -> tuple[str, ...]:
+    """The table and chain `notrack_command` needs when the ruleset has none at raw priority."""
+    return (f"nft add table {family} {table}",
+            f"nft {quote(f'add chain {family} {table} {chain} {{ type filter hook prerouting priority raw; policy accept; }}')}")
+
+
+def accept_command(table: Table, chain: str, *, in_iface: str | None = None,
+                   out_iface: str | None = None, daddr: str | None = None,
+                   proto: str | None = None, dport: int | None = None) -> str:
+    """An accept inserted at the top of `chain`, written for the table's syntax."""
+    if nft_syntax(table):
+        words = []
+        if in_iface:
+            words.append(f"iifname {quote(_nft_name(in_iface))}")
+        if out_iface:
+            words.append(f"oifname {quote(_nft_name(out_iface))}")
+        if daddr:
+            words.append(f"{'ip6' if ':' in daddr else 'ip'} daddr {daddr}")
+        if proto and dport is not None:
+            words.append(f"{proto} dport {dport}")
+        words.append("accept")
+        return f"nft insert rule {table.family} {table.name} {chain} " + " ".join(words)
+    args = []
+    if in_iface:
+        args += ["-i", in_iface]
+    if out_iface:
+        args += ["-o", out_iface]
+    if daddr:
+        args += ["-d", daddr]
+    if proto and dport is not None:
+        args += ["-p", proto, "--dport", str(dport)]
+    return f"{iptables_binary(table)} -t {table.name} -I {chain} 1 {' '.join(args)} -j ACCEPT"
