@@ -463,6 +463,12 @@ class Section:
             return self.contribution.summary()  # type: ignore[attr-defined]
         return "skipped" + (f": {self.note}" if self.note else "")
 
+    def to_json(self) -> dict:
+        return {"source": self.source, "start_line": self.start_line, "end_line": self.end_line,
+                "format": self.format, "detected_by": self.detected_by, "hint": self.hint,
+                "contributed": self.contributed, "note": self.note,
+                "problems": [d.to_json() for d in self.problems]}
+
     def __str__(self) -> str:
         where = f"{self.source}:{self.start_line}-{self.end_line}"
         fmt = self.format or "-"

@@ -315,3 +315,12 @@ def test_one_garbled_line_does_not_end_a_dump():
     (nat,) = host.tables
     assert nat.name == "nat" and nat.chain("DOCKER").rules[0].nat is not None
     assert any(p.span.line == 6 for p in problems)
+
+
+def test_section_json_and_text():
+    host, problems, secs = inputs.load_host([inputs.InputText("t.txt", SYSCTL)])
+    (sec,) = secs
+    doc = sec.to_json()
+    assert doc["format"] == "sysctl" and doc["start_line"] == 1 and doc["end_line"] == 3
+    assert doc["contributed"] == "3 sysctls" and doc["detected_by"] == "whole file"
+    assert str(sec) == "t.txt:1-3 sysctl (whole file): 3 sysctls"
