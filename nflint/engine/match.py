@@ -221,8 +221,8 @@ _FIELD_VALUES: dict[str, Callable[[Packet], str | None]] = {
     "meta mark": lambda p: str(p.mark),
     "ct state": lambda p: p.ct_state or "invalid",
     "ct direction": lambda p: p.ct_dir,
-    "meta ibrname": lambda p: p.iif if p.physin else None,
-    "meta obrname": lambda p: p.oif if p.physout else None,
+    "meta ibrname": lambda p: p.in_bridge or "",
+    "meta obrname": lambda p: (p.in_bridge or "") if p.bridged or p.physout else "",
     "meta ibriport": lambda p: p.physin,
     "meta obriport": lambda p: p.physout,
 }

@@ -71,6 +71,7 @@ class Packet:
     physin: str | None = None
     physout: str | None = None
     bridged: bool = False  # being forwarded by a bridge (br_netfilter FORWARD/POSTROUTING)
+    in_bridge: str | None = None  # the bridge a frame is crossing (meta ibrname/obrname)
     mark: int = 0
     zone: int = 0
     untracked: bool = False

@@ -227,6 +227,7 @@ class Simulation:
         brnf, why = self.topo.brnf(bridge, pkt.family)
         if why:
             rec.assume(why)
+        pkt.in_bridge = bridge
         own = any(a.ip == nexthop for a in self.topo.addresses(bridge))
         out_port = None if own else self.topo.port_toward(bridge, nexthop, exclude=port)
         to_host = own or out_port is None
@@ -408,7 +409,7 @@ class Simulation:
             nxt = pkt.fork()
             nxt.ct = nxt.ct_dir = nxt.ct_state = None
             nxt.untracked = nxt.ip_prerouting_done = nxt.bridged = False
-            nxt.route_kind = None
+            nxt.route_kind = nxt.in_bridge = None
             nxt.zone = 0
             return self.enter(nxt, peer)
         self.arrival = {"kind": "wire", "dev": dev, "bridge": bridge}

@@ -769,6 +769,15 @@ _STATEMENTS = {
 }
 
 
+def _left_key(left: object) -> object:
+    """A hashable stand-in for a match's left side: `{"payload": {"protocol": "ip", "field":
+    "saddr"}}` -> ("payload", (("protocol", "ip"), ("field", "saddr"))); cheaper than repr."""
+    if type(left) is dict and len(left) == 1:
+        for kind, body in left.items():
+            return (kind, tuple(body.items())) if type(body) is dict else (kind, body)
+    return repr(left)
+
+
 class StatementMapper:
     """Maps rule expr lists, fast on what big dumps are made of. `match` statements are memoised
     on (op, left, right) when the right side is a scalar (dumps repeat the same comparisons, and
@@ -796,8 +805,12 @@ class StatementMapper:
                 if kind == "match" and type(body) is dict:
                     right = body.get("right")
                     if type(right) in (str, int, bool):
-                        key = (body.get("op"), repr(body.get("left")), type(right), right)
-                        got = self._memo.get(key)
+                        key = (body.get("op"), _left_key(body.get("left")), type(right), right)
+                        try:
+                            got = self._memo.get(key)
+                        except TypeError:  # a list or dict inside the left side
+                            key = (body.get("op"), repr(body.get("left")), type(right), right)
+                            got = self._memo.get(key)
                         if got is not None:
                             return got
         try:

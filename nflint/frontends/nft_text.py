@@ -242,19 +242,19 @@ class _ToJson(Transformer):
 
     def jhash(self, items):
         out = {"mod": _val(items[1]), "expr": _val(items[0])}
-        # seed/offset are positional in the grammar; tell them apart by the source words
-        rest = items[2:]
-        if rest:
-            out["seed"] = _val(rest[0])
-        if len(rest) > 1:
-            out["offset"] = _val(rest[1])
+        out.update(items[2:])
         return {"jhash": out}
 
     def symhash(self, items):
         out = {"mod": _val(items[0])}
-        if len(items) > 1:
-            out["offset"] = _val(items[1])
+        out.update(items[1:])
         return {"symhash": out}
+
+    def hash_seed(self, items):
+        return ("seed", _val(items[0]))
+
+    def hash_offset(self, items):
+        return ("offset", _val(items[0]))
 
     def binop(self, items):
         return {items[1]: [_val(items[0]), _val(items[2])]}
@@ -1085,7 +1085,6 @@ class _Reader:
         self.notes = _Notes()
         self.stack: list[_Block] = []
         self.current: dict | None = None  # the open chain/set/flowtable/object body
-        self.skipped_lines = 0
         self.defines: dict[str, str] = {}
 
     # --- diagnostics
@@ -1127,8 +1126,6 @@ class _Reader:
                          f"{blk.line + self.line_offset}): closed it because {why}",
                          Severity.WARNING)
         self.current = None
-        if self.stack and self.stack[-1].kind != "table":
-            self.current = None
 
     def table_acc(self) -> _TableAcc | None:
         for blk in reversed(self.stack):
@@ -1193,7 +1190,7 @@ class _Reader:
         if top is None:
             self.toplevel(st)
         elif top.kind == "skip":
-            self.skipped_lines += 1
+            pass  # the body of a block reported as unreadable at its header
         elif top.kind == "table":
             self.prop(st, "table_prop", self.table_acc().obj["table"], "table property")
         elif top.kind == "chain":
@@ -1324,9 +1321,7 @@ class _Reader:
 
     def finish(self, last_line: int) -> None:
         while self.stack:
-            blk = self.stack[-1]
             self.close(last_line, "the input ends here")
-            del blk
         for acc in self.tables.values():
             for obj, _ in acc.chains.values():
                 if "hook" in obj["chain"]:
@@ -1345,8 +1340,6 @@ class _Reader:
                 except (ValueError, IndexError, TypeError):
                     self.problem(acc.span.line - self.line_offset, 1, f"cannot read the body of "
                                  f"{kind} {body.get('name')}: {' '.join(map(str, words))[:80]}")
-        if self.skipped_lines:
-            pass  # reported with the header that started the unread block
         if self.notes.annotations:
             line, text = self.notes.annotations[0]
             self.problem(line, 1, f"ignored hand annotations like `{text}` at the start of "
