@@ -94,3 +94,46 @@ def test_kernel_listing_text_and_json_agree(lab, name):  # noqa: F811
     text_handles = sorted(r.handle for t in with_handles.tables for c in t.chains
                           for r in c.rules)
     assert text_handles == json_handles
+
+
+IPTABLES_NFT_RULES = """\
+*nat
+:PREROUTING ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 198.51.100.0/24 ! -o docker0 -j MASQUERADE
+-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 198.51.100.2:80
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -m physdev --physdev-is-bridged -j ACCEPT
+COMMIT
+"""
+
+
+def test_iptables_nft_tables_read_better_from_the_text_listing(lab):  # noqa: F811
+    """For tables written by iptables-nft, `nft list ruleset` translates most xt matches and
+    targets back into nft syntax while `nft -j` prints bare `xt` objects: the text listing
+    keeps the DNAT target, the conntrack state and the addrtype match the JSON loses."""
+    require("nft", "iptables-nft-restore")
+    ns = lab.netns("iptnft")
+    ns.run(["iptables-nft-restore"], input=IPTABLES_NFT_RULES, timeout=20)
+    text = ns.run(["nft", "list", "ruleset"], timeout=20).stdout
+    c = nft_text.parse(text, "listing.nft")
+    assert not [p.message for p in c.problems if p.code == "NF001"]
+    # the one untranslated rule (physdev) makes the mapper ask for iptables-save output
+    assert [p.code for p in c.problems] == ["NF003"] and "filter" in c.problems[0].message
+    tables = {t.name: t for t in c.tables}
+    dnat = tables["nat"].chain("DOCKER").rules[0].nat
+    assert (dnat.kind, dnat.address, dnat.ports) == ("dnat", "198.51.100.2", (80, 80))
+    pre = tables["nat"].chain("PREROUTING").rules[0]
+    assert any(type(m).__name__ == "AddrTypeMatch" for m in pre.matches)
+    inp = tables["filter"].chain("INPUT").rules[0]
+    assert type(inp.matches[0]).__name__ == "ConntrackMatch"
+    assert tables["filter"].chain("FORWARD").policy == "drop"
+    # what nft cannot translate stays visible as an xt statement, never dropped
+    fwd = tables["filter"].chain("FORWARD").rules[0]
+    assert any("physdev" in repr(x) for x in (*fwd.matches, *fwd.actions))
