@@ -300,3 +300,20 @@ def test_generated_kubeproxy_fast_equals_lark(comments, counters):
                for r in rules for m in r.matches)
     assert not any(isinstance(m, UnknownMatch) for r in rules for m in r.matches)
     assert not any(isinstance(a, UnknownAction) for r in rules for a in r.actions)
+
+
+@pytest.mark.parametrize("line, fragment", [
+    ("-A INPUT -p tcp -m tcp --dport", "--dport takes one value, got 0"),
+    ("-A INPUT -j DNAT --to-destination", "--to-destination takes one value"),
+    ("-A INPUT --frob 3", "unknown option --frob"),
+    ("-A INPUT -j ACCEPT -j DROP", "only one -j/-g target"),
+    ("-A INPUT 3 -j ACCEPT", "-A takes no rule number"),
+    ("-A INPUT ! -s ! 192.0.2.1", "negated only once"),
+    (":INPUT", "the line ends too early: expected a policy"),
+])
+@pytest.mark.parametrize("engine", ["fast", "lark"])
+def test_invalid_rules_say_why(line, fragment, engine):
+    c = parse(f"*filter\n{line}\nCOMMIT\n", "t", engine=engine)
+    (problem,) = c.problems
+    assert problem.span.line == 2 and problem.span.column >= 1
+    assert fragment in problem.message

@@ -366,6 +366,8 @@ def _spec_match(module: str, proto: str | None, spec: Spec) -> Match | None:
     """The match of one option of a module whose options are independent of each other."""
     try:
         m = _MODULE_HANDLERS[module](module, proto, spec)
+    except OptionError:
+        raise  # a missing value: iptables would refuse the line
     except (ValueError, IndexError):
         return UnknownMatch(spec_text(spec), module)
     if m is _OPAQUE:
@@ -535,6 +537,8 @@ def _target_actions(kind: str, name: str, specs: tuple[Spec, ...]) -> tuple[Acti
         return (Verdict(kind, name),)
     try:
         return _known_target(name, specs)
+    except OptionError:
+        raise
     except (ValueError, IndexError):
         return unknown()
 

@@ -324,9 +324,10 @@ def _lark_line(line: str):
         tok = e.token
         at_end = tok.type == "$END"
         col = len(line.rstrip()) + 1 if at_end or not isinstance(tok.column, int) else tok.column
-        found = "the end of the line" if at_end else repr(str(tok))
-        raise _LineSyntaxError(col, f"unexpected {found}: expected "
-                               f"{_expected_words(e.accepts or e.expected or ())}") from None
+        expected = _expected_words(e.accepts or e.expected or ())
+        message = (f"the line ends too early: expected {expected}" if at_end
+                   else f"unexpected {str(tok)!r}: expected {expected}")
+        raise _LineSyntaxError(col, message) from None
     except UnexpectedInput as e:  # pragma: no cover - other Lark errors
         col = getattr(e, "column", 1)
         raise _LineSyntaxError(col if isinstance(col, int) and col > 0 else 1,
