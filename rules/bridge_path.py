@@ -50,7 +50,10 @@ def _jumps_to(f: Finding, step, hook: str) -> list[Related]:
                 return out
             if s.kind == "hook" and s.hook == hook:
                 out = []
-            if s.rule is not None and s.hook == hook and s.kind == "jump" and s.rule.span.line:
+            elif s.hook == hook and out and (s.kind == "return" or s.verdict == "return"):
+                out.pop()  # that chain is done: it is not on the way any more
+            elif s.rule is not None and s.hook == hook and s.kind == "jump" and \
+                    s.rule.span.line:
                 out.append(Related(s.rule.span, f"the packet gets there through: {s.rule.raw}"))
     return out
 
@@ -384,7 +387,8 @@ def _rewritten_entries(host, f: Finding):
     for ev in host.evidence:
         if ev.kind != "conntrack" or ev.get("event") != "NEW":
             continue
-        if ev.get("orig_sport") == port and ev.get("reply_dport") not in (None, port) and \
+        if ev.get("orig_src") == f.flow.dst and ev.get("orig_sport") == port and \
+                ev.get("reply_dport") not in (None, port) and \
                 ev.get("reply_sport") == ev.get("orig_dport"):
             yield ev
 
