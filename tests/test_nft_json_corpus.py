@@ -47,3 +47,38 @@ def test_every_real_dump_reads_cleanly_and_completely():
     for text, n in unknown.most_common():
         print(f"  {n:4d}  {text}")
     assert sum(unknown.values()) == 0, unknown
+
+
+@pytest.mark.skipif(not DUMPS, reason=f"nftables test-suite corpus not found at {CORPUS}")
+def test_mutated_dumps_never_raise():
+    """Bad input is reported, never a traceback: real dumps with values swapped for wrong types,
+    keys dropped and the text cut short."""
+    import random
+
+    rng = random.Random(7)
+    odd_values = (None, True, -1, 1.5, "", "@", [], {}, [1, "x"], {"x": {"y": []}})
+
+    def mutate(node):
+        if isinstance(node, dict) and node:
+            key = rng.choice(list(node))
+            if rng.random() < 0.2:
+                del node[key]
+            elif rng.random() < 0.5:
+                node[key] = rng.choice(odd_values)
+            else:
+                mutate(node[key])
+        elif isinstance(node, list) and node:
+            mutate(rng.choice(node))
+
+    for path in DUMPS[::7]:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for _ in range(3):
+            if doc["nftables"]:
+                mutate(rng.choice(doc["nftables"]))
+        text = json.dumps(doc)
+        for variant in (text, text[: rng.randrange(1, len(text))]):
+            c = nft_json.parse(variant, str(path))
+            assert all(p.code in ("NF001", "NF003") for p in c.problems)
+        # the mapper alone (no schema in front of it) must cope with the same objects
+        c = nft_json.contribution_from_objects(doc["nftables"], str(path), validate=False)
+        assert all(p.code in ("NF001", "NF003") for p in c.problems)
