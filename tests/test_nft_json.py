@@ -609,6 +609,8 @@ def test_truncated_dump_keeps_what_came_before():
     c = nft_json.parse(full[:full.rindex('{"rule"') + 20], "cut.json")
     assert [p.code for p in c.problems] == ["NF001"]
     assert len(c.tables[0].chain("c").rules) == 1
+    assert not c.tables[0].complete  # its rules may go on past the cut
+    assert nft_json.parse(full, "full.json").tables[0].complete
 
 
 def test_gc_state_is_restored():

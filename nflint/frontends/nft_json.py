@@ -161,6 +161,8 @@ class _Builder:
         self.mapper = StatementMapper()
         self._last_chain: tuple[tuple, dict | None] = ((), None)
         self.ignored: dict[str, int] = {}  # nft -j -f commands that change no listed element
+        self.last_table: tuple[str, str] | None = None  # of the last object read
+        self.truncated = False  # the input stopped mid-document: the last table may go on
         self.shapes: dict[bytes, bool] = {}
 
     # -- validation ----------------------------------------------------------------------------
@@ -228,7 +230,7 @@ class _Builder:
                 span, f"could not read this nft -j {kind} object ({type(exc).__name__}: {exc})"))
 
     def _table(self, family: str, name: str, span: Span) -> _TableAcc:
-        key = (family, name)
+        key = self.last_table = (family, name)
         acc = self.tables.get(key)
         if acc is None:
             acc = self.tables[key] = _TableAcc(family, name, span)
@@ -363,8 +365,10 @@ class _Builder:
             if acc.xt_rules:
                 xt_tables.append(f"{acc.family} {acc.name} ({acc.xt_rules} rules)")
                 first_xt = first_xt or acc.first_xt
+            complete = not (self.truncated and self.last_table == (acc.family, acc.name))
             tables.append(Table(backend, acc.family, acc.name, chains, acc.span,
-                                tuple(acc.sets), tuple(acc.objects), acc.flags, acc.handle))
+                                tuple(acc.sets), tuple(acc.objects), acc.flags, acc.handle,
+                                complete))
         c = Contribution(tables=tables, fidelity=self.fidelity, headers=self.headers,
                          problems=self.problems)
         if self.ignored:
@@ -489,6 +493,7 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
                     f"malformed JSON in /nftables/{i}: {exc.msg}; the rest of the input is "
                     "not read",
                     line_offset=line_offset, pointer=f"/nftables/{i}"))
+                b.truncated = True
                 return None
             raw = text[pos:nxt]
             if one_line:
@@ -506,6 +511,7 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
                 b.problems.append(syntax_error(
                     source, line, col, f"malformed JSON after /nftables/{i - 1}: expected `,` "
                     "or `]`; the rest of the input is not read", line_offset=line_offset))
+                b.truncated = True
                 return None
             pos = m.end()
             if m.group(1) == "]":
