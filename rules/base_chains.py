@@ -474,9 +474,45 @@ class DropWithoutEstablishedAccept(LintRule):
                                                     state="established")
                 if fate is None or choices:
                     continue
+                if self._some_route_works(host, family, rule, d):
+                    continue
                 yield from self._report(fate, reply, "forward",
                                         f"the reply of a flow accepted by {table.label} "
                                         f"{chain.name}", rule, seen)
+
+    @staticmethod
+    def _some_route_works(host, family, rule, d):
+        """Whether the flow works when the device the accepting rule leaves open is one the
+        ruleset names (routing picks the real one: replies are often accepted per link)."""
+        names = []
+        for table, base in base_chains(host, "forward", family):
+            for chain in reachable_chains(table, base):
+                for r in chain.rules:
+                    for m in r.matches:
+                        if isinstance(m, InterfaceMatch):
+                            for n in m.names:
+                                n = n[:-1] + "0" if n.endswith(("+", "*")) else n
+                                if n not in names:
+                                    names.append(n)
+        names += [i.name for i in host.interfaces if i.name not in names and i.name != "lo"]
+        fixed = {m.direction for m in rule.matches
+                 if isinstance(m, InterfaceMatch) and not m.negated}
+        for slot in ("in", "out"):
+            if slot in fixed:
+                continue
+            for name in names[:16]:
+                kw = dict(d, **{"iif" if slot == "in" else "oif": name})
+                pkt = probe_packet(rule.matches, family, **kw)
+                if pkt is None:
+                    continue
+                fate, _, choices = run_ip_hook(host, pkt, "forward")
+                if fate is not None or choices:
+                    continue
+                back, _, choices = run_ip_hook(host, reply_of(pkt), "forward",
+                                               state="established")
+                if back is None and not choices:
+                    return True
+        return False
 
     def _report(self, fate, reply, hook, what, accept_rule, seen):
         s = fate.step

@@ -128,6 +128,9 @@ class InvalidNotDropped(LintRule):
             return
         seen = set()
         for family in (4, 6):
+            if not any(c.type in (None, "filter") for _, c in base_chains(host, "forward",
+                                                                         family)):
+                continue  # a nat-only paste says nothing about how forwarding is filtered
             for nat_step, pkt, why in _invalid_probes(host, family):
                 fate, steps, choices = run_ip_hook(host, pkt, "forward", state="invalid")
                 if fate is not None or choices:

@@ -173,7 +173,8 @@ def probe_packet(matches, family: int, *, src: str, dst: str, proto: str = "tcp"
                 cur = ipaddress.ip_address(vals[slot])
                 if not any(cur in n for n in nets):
                     n = nets[0]
-                    vals[slot] = str(n.network_address + 1 if n.num_addresses > 2
+                    # a host of the subnet, not its gateway (which sits at .1 by habit)
+                    vals[slot] = str(n.network_address + 2 if n.num_addresses > 4
                                      else n.network_address)
             elif any(ipaddress.ip_address(vals[slot]) in n for n in nets):
                 return None

@@ -182,6 +182,15 @@ def test_stateless_and_numeric_listings():
     ("ct helper set \"ftp\"", {"ct helper": "ftp"}),
     ("xt target \"MASQUERADE\"", {"xt": {"type": "target", "name": "MASQUERADE"}}),
     ("continue", {"continue": None}),
+    # older listings (nft 0.9, CentOS 8 era)
+    ("tcp flags & (fin|syn|rst|ack) == syn", {"match": {"op": "==", "left": {"&": [
+        {"payload": {"protocol": "tcp", "field": "flags"}}, ["fin", "syn", "rst", "ack"]]},
+        "right": "syn"}}),
+    ("redirect to 3128", {"redirect": {"port": 3128}}),
+    ("reject with icmpx type admin-prohibited", {"reject": {"type": "icmpx",
+                                                            "expr": "admin-prohibited"}}),
+    ("ip6 daddr ::1", {"match": {"op": "==", "left": {"payload": {
+        "protocol": "ip6", "field": "daddr"}}, "right": "::1"}}),
     ("goto other", {"goto": {"target": "other"}}),
 ])
 def test_statements_as_nft_json_prints_them(rule, expected):
@@ -220,6 +229,15 @@ def test_missing_brace_is_inferred_at_the_next_header():
     assert len(t["t"].chain("a").rules) == 1 and len(t["u"].chain("c").rules) == 1
     warnings = [p for p in c.problems if p.severity == Severity.WARNING]
     assert {p.span.line for p in warnings} == {4, 11}
+
+
+def test_chain_pasted_without_its_table_uses_the_prompt_hint():
+    text = 'chain DOCKER {\n\tcomment "docker"\n\ttcp dport 80 accept\n}\n'
+    assert nft_text.parse(text, "p").problems  # no table: reported
+    c = nft_text.parse(text, "p", hint={"table": "nat", "family": "ip"})
+    assert not c.problems
+    chain = c.tables[0].chain("DOCKER")
+    assert (c.tables[0].name, chain.comment, len(chain.rules)) == ("nat", "docker", 1)
 
 
 def test_include_and_stray_braces_are_reported_not_fatal():

@@ -257,7 +257,11 @@ class _ToJson(Transformer):
         return ("offset", _val(items[0]))
 
     def binop(self, items):
-        return {items[1]: [_val(items[0]), _val(items[2])]}
+        right = _val(items[2])
+        if items[1] == "&" and isinstance(right, dict) and list(right) == ["|"] and all(
+                isinstance(f, str) for f in right["|"]):
+            right = right["|"]  # `& (fin|syn)` of older listings is today's `/ fin,syn` mask
+        return {items[1]: [_val(items[0]), right]}
 
     def value_binop(self, items):
         left, op, right = _val(items[0]), items[1], _val(items[2])
@@ -470,6 +474,8 @@ class _ToJson(Transformer):
                     out["addr"] = it[1]
                 if it[2] is not None:
                     out["port"] = it[2]
+        if kind in ("masquerade", "redirect") and "addr" in out and "port" not in out:
+            out["port"] = out.pop("addr")  # `redirect to 3128`: these only take a port
         if flags:
             out["flags"] = flags[0] if len(flags) == 1 else flags
         return {kind: out or None}
@@ -731,6 +737,7 @@ class _Block:
     handle: int | None = None
     family: str = ""
     obj_kind: str = ""
+    implicit: bool = False  # opened from the prompt hint, no `{` of its own
 
 
 def _scan(text: str, notes: "_Notes"):
@@ -1077,8 +1084,9 @@ class _TableAcc:
 
 
 class _Reader:
-    def __init__(self, source: str, line_offset: int) -> None:
+    def __init__(self, source: str, line_offset: int, hint: dict | None = None) -> None:
         self.source = source
+        self.hint = hint or {}
         self.line_offset = line_offset
         self.tables: dict[tuple[str, str], _TableAcc] = {}
         self.problems: list[Diagnostic] = []
@@ -1121,7 +1129,7 @@ class _Reader:
 
     def close(self, line: int, why: str | None = None) -> None:
         blk = self.stack.pop()
-        if why and blk.kind != "skip":
+        if why and blk.kind != "skip" and not blk.implicit:
             self.problem(line, 1, f"missing `}}` for {blk.kind} {blk.name} (line "
                          f"{blk.line + self.line_offset}): closed it because {why}",
                          Severity.WARNING)
@@ -1153,6 +1161,12 @@ class _Reader:
         while self.stack and self.stack[-1].kind not in ("table",):
             self.close(hdr.line, f"a new `{kind}` starts here")
         acc = self.table_acc()
+        if acc is None and self.hint.get("table"):
+            # a pasted chain without its table; the shell prompt said which table it was
+            family = self.hint.get("family") or "ip"
+            self.open(_Stmt(f"table {family} {self.hint['table']}", hdr.line, hdr.column))
+            self.stack[-1].implicit = True
+            acc = self.table_acc()
         if acc is None:
             self.problem(hdr.line, hdr.column, f"`{kind} {name}` outside of any `table` block: "
                          "its body is not read")
@@ -1195,8 +1209,7 @@ class _Reader:
             self.prop(st, "table_prop", self.table_acc().obj["table"], "table property")
         elif top.kind == "chain":
             first = st.text.split(None, 1)[0]
-            if first in ("type", "policy", "device", "devices") or (
-                    first == "comment" and not self.table_acc().rules):
+            if first in ("type", "policy", "device", "devices", "comment"):
                 self.chain_prop(st, top)
             else:
                 self.rule(st, top)
@@ -1390,9 +1403,9 @@ def _complete(expr: dict, family: str) -> dict:
     return expr
 
 
-def read_objects(text: str, source: str, *, line_offset: int = 0):
+def read_objects(text: str, source: str, *, line_offset: int = 0, hint: dict | None = None):
     """(objects, spans, raw texts, problems): the listing as `nft -j list ruleset` objects."""
-    r = _Reader(source, line_offset)
+    r = _Reader(source, line_offset, hint)
     lines = text.count("\n") + 1
     for kind, st in _scan(text, r.notes):
         try:
@@ -1418,7 +1431,7 @@ def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = N
     """The nflint frontend entry point for `nft list ruleset` text."""
     from .nft_json import contribution_from_objects
 
-    objs, spans, raws, problems = read_objects(text, source, line_offset=line_offset)
+    objs, spans, raws, problems = read_objects(text, source, line_offset=line_offset, hint=hint)
     c = contribution_from_objects(objs, source, spans, fidelity=FIDELITY, raw_texts=raws)
     c.problems[:0] = problems
     return c
