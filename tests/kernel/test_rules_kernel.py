@@ -153,3 +153,26 @@ def test_one_fix_and_bridge_nf_off(seed_host, backend):
     assert set(found) & set(CODES) == {"NF105"}
     assert pub_off.kind == "ok" and lan_off.kind == "ok"
     assert not set(found_off) & set(CODES)
+
+
+def test_docker29_has_no_isolation_step(seed_host):
+    """Docker 29's nftables table (no isolation chains, FORWARD policy accept): NF102 and NF105
+    stay quiet, and the kernel agrees (the rp_filter fix leads straight to the reset; the LAN
+    flow works)."""
+    seed = seed_host(Variant("docker29-nft"))
+    pub, lan = seed.ha_to_published(TIMEOUT), seed.ha_to_lan(TIMEOUT)
+    found = check(seed)
+    record("docker29-nft seed", found, f"pub {pub.kind}, lan {lan.kind}")
+    assert pub.kind == "timeout" and lan.kind == "ok"
+    assert set(found) & set(CODES) == {"NF101", "NF103", "NF104"}
+    assert "stacked behind NF103 (" in only(found, "NF104").message
+    apply_fix(seed.host, only(found, "NF103"))
+    pub = seed.ha_to_published(TIMEOUT)
+    found = check(seed)
+    record("docker29-nft + NF103 fix", found, f"pub {pub.kind} (handshake {pub.connected})")
+    assert pub.kind == "reset" and "stacked" not in only(found, "NF104").message
+    apply_fix(seed.host, only(found, "NF104"))
+    pub = seed.ha_to_published(TIMEOUT)
+    found = check(seed)
+    record("docker29-nft + NF104 fix", found, f"pub {pub.kind}")
+    assert pub.kind == "ok" and not set(found) & set(CODES)
