@@ -247,7 +247,7 @@ class RuleMapper:
 
     def __init__(self) -> None:
         self._generic: dict[Spec, Match | None] = {}
-        self._per_spec: dict[tuple, Match | None] = {}
+        self._per_spec: dict[tuple, dict[Spec, Match | None]] = {}  # (module, proto) -> memo
         self._grouped: dict[tuple, tuple[Match, ...]] = {}
         self._targets: dict[tuple, tuple[Action, ...]] = {}
 
@@ -265,6 +265,8 @@ class RuleMapper:
         in_target = False  # options now belong to the -j target
         generic = self._generic
         per_spec = self._per_spec
+        memo_of = None  # (module, proto) whose memo `memo` is
+        memo: dict = {}
         for spec in specs:
             g = GENERIC.get(spec[1])
             if g is None:
@@ -281,10 +283,14 @@ class RuleMapper:
                 if group is not None:
                     group.append(spec)
                     continue
-                key = (module, proto, spec)
-                m = per_spec.get(key, False)
+                if memo_of != (module, proto):
+                    memo_of = (module, proto)
+                    memo = per_spec.get(memo_of)
+                    if memo is None:
+                        memo = per_spec[memo_of] = {}
+                m = memo.get(spec, False)
                 if m is False:
-                    m = per_spec[key] = _spec_match(module, proto, spec)
+                    m = memo[spec] = _spec_match(module, proto, spec)
                 if m is not None:
                     add(m)
                 continue

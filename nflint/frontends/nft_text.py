@@ -72,24 +72,24 @@ _TYPEOF = {
 
 
 def _typeof_type(expr):
-    """The datatype of a `typeof` expression (a concatenation gives a list), or the expression
-    itself (as {"typeof": ...}) when nflint does not know its type."""
+    """The datatype nft -j prints for a `typeof` expression (a list for a concatenation); one
+    nflint does not know becomes the text `typeof ip ttl`, still a valid type name."""
     if isinstance(expr, dict) and "concat" in expr:
-        types = [_typeof_type(e) for e in expr["concat"]]
-        if all(isinstance(t, str) for t in types):
-            return types
-        return {"typeof": expr}
-    kind = next(iter(expr)) if isinstance(expr, dict) else None
-    body = expr.get(kind, {}) if kind else {}
-    if kind == "payload":
-        key = (body.get("protocol"), body.get("field"))
-        if key[1] in ("sport", "dport"):
+        return [_typeof_type(e) for e in expr["concat"]]
+    kind = next(iter(expr)) if isinstance(expr, dict) and expr else None
+    body = expr.get(kind) if kind else None
+    key = None
+    if kind == "payload" and isinstance(body, dict):
+        if body.get("field") in ("sport", "dport"):
             return "inet_service"
-    elif kind in ("meta", "ct"):
+        key = (body.get("protocol"), body.get("field"))
+    elif kind in ("meta", "ct") and isinstance(body, dict):
         key = (kind, body.get("key"))
-    else:
-        key = None
-    return _TYPEOF.get(key) or {"typeof": expr}
+    known = _TYPEOF.get(key)
+    if known:
+        return known
+    from .nft_exprs import expr_text  # the mapper's canonical text of an expression
+    return f"typeof {expr_text(expr)}"
 
 
 # ---------------------------------------------------------------- values
