@@ -340,7 +340,9 @@ class MissingNotrack(LintRule):
     Fix:
         `iptables -t raw -I PREROUTING 1 -i BRIDGE -j NOTRACK` (nft: `iifname "BRIDGE" notrack`
         in a prerouting chain at priority raw), on the bridge the flow enters first; or
-        `bridge-nf-call-iptables=0`.
+        `bridge-nf-call-iptables=0`. A conntrack zone helps only if it separates the two passes
+        (e.g. by `--physdev-in`): `-i BRIDGE -j CT --zone N` puts both directions' passes over
+        that bridge in zone N, and the kernel still resets the connection.
 
     References:
         - Seed 000, Issue 4 and Solution: https://blog.hljin.net/2025/11/docker-host-bridge-network

@@ -176,3 +176,16 @@ def test_docker29_has_no_isolation_step(seed_host):
     found = check(seed)
     record("docker29-nft + NF104 fix", found, f"pub {pub.kind}")
     assert pub.kind == "ok" and not set(found) & set(CODES)
+
+
+def test_zone_on_one_bridge_alone_does_not_separate_the_passes(seed_host):
+    """`-i br-lan137 -j CT --zone 1` puts both directions' passes over br-lan137 in zone 1: the
+    kernel still resets, and NF104 still fires (a zone helps only when it splits the passes)."""
+    seed = seed_host(Variant("iptables-nft", rp_filter=0, bypass_isolation=True))
+    seed.host.run(["iptables", "-t", "raw", "-I", "PREROUTING", "1", "-i", "br-lan137", "-j",
+                   "CT", "--zone", "1"])
+    pub = seed.ha_to_published(TIMEOUT)
+    found = check(seed)
+    record("iptables-nft rp0+bypass+CT zone 1", found, f"pub {pub.kind}")
+    assert pub.kind == "reset"
+    assert "stacked" not in only(found, "NF104").message
