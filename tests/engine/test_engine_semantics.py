@@ -209,3 +209,36 @@ def test_entry_interface_and_step_devices():
     dnat = default.find("rule", verdict="dnat")
     assert len(dnat) == 1 and dnat[0].device == "br-lan137"
     assert default.find("rp_filter", device="br-lan137")
+
+
+def test_set_lookup_and_conntrack_zone():
+    nft = ("table inet t {\n set allowed { type ipv4_addr; flags interval; "
+           "elements = { 198.51.100.0/25 } }\n"
+           " chain raw {\n  type filter hook prerouting priority raw; policy accept;\n"
+           '  iifname "eth0" ct zone set 7\n }\n'
+           " chain fwd {\n  type filter hook forward priority 0; policy drop;\n"
+           "  ip saddr @allowed accept\n }\n}\n")
+    host = router(nft=nft)
+    inside = simulate(host, FWD)
+    assert inside.fate.kind == "sent"
+    assert inside.find("conntrack", text="zone 7")
+    outside = simulate(host, Flow("198.51.100.200", WAN, "tcp", dport=80, exchange=False))
+    assert outside.fate.reason == "policy"
+
+
+def test_ipv6_flow_is_routed_without_rp_filter():
+    addr = ROUTER_ADDR_V6
+    host = router(filter_table(), sysctl="net.ipv6.conf.all.forwarding = 1\n", addr=addr)
+    t = simulate(host, Flow("2001:db8:1::20", "2001:db8:2::20", "udp", dport=53,
+                            exchange=False))
+    assert t.fate.kind == "sent" and t.fate.device == "eth1"
+
+
+ROUTER_ADDR_V6 = """\
+2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq state UP group default qlen 1000
+    link/ether 52:54:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+    inet6 2001:db8:1::1/64 scope global
+3: eth1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq state UP group default qlen 1000
+    link/ether 52:54:00:00:00:02 brd ff:ff:ff:ff:ff:ff
+    inet6 2001:db8:2::1/64 scope global
+"""
