@@ -165,3 +165,16 @@ def test_hash_comment_line_above_a_rule_is_reported_not_silently_ignored():
     assert "NF202" in _codes(r) and not r.suppressed
     [nf007] = [d for d in r.diagnostics if d.code == "NF007"]
     assert nf007.span.line == 6 and "ignore-file" in nf007.message
+
+
+def test_nft_text_chain_comment_covers_every_rule_of_the_chain():
+    text = NFT_TEXT.replace("\tchain input {\n", '\tchain input {\n\t\tcomment "nflint: ignore '
+                            'NF202 whole chain is generated"\n')
+    b = HostBuilder()
+    b.add(frontends.get("nft-text")(text, "ruleset.nft"))
+    chain = b.build().tables[0].chains[0]
+    if chain.comment is None:
+        pytest.skip("the nft text frontend does not read chain comments yet")
+    r = api.check_host(b.build(), b.problems)
+    assert "NF202" not in _codes(r)
+    assert sorted(s.diagnostic.span.line for s in r.suppressed) == [6, 7]
