@@ -345,6 +345,7 @@ class Analysis:
     probe_host: Host
     senders: list[Sender]
     findings: dict[str, list[Finding]] = field(default_factory=dict)
+    chased: set = field(default_factory=set)  # first-failure signatures already followed
 
     def add(self, f: Finding) -> None:
         bucket = self.findings.setdefault(f.code, [])
@@ -392,10 +393,26 @@ def _analyse(host: Host) -> Analysis:
     return an
 
 
+def _first_failure(trace: Trace, sender: Sender) -> tuple:
+    """What a flow's first failure looks like: flows that fail alike (a kube-proxy host's
+    hundred NodePorts) have the same stack behind it, so it is chased once."""
+    out = trace.outcome
+    rule = out.step.rule if out.step is not None else None
+    where = out.step.chain if out.step is not None else None
+    return (sender.bridge or sender.port, out.kind, out.reason, out.device, where,
+            (rule.span, rule.raw) if rule is not None else None)
+
+
 def _chase_published(an: Analysis, sender: Sender, flow: Flow) -> None:
     h = an.probe_host
     trace = simulate(h, flow)
     _check_bridged_dnat(an, sender, flow, trace)
+    if trace.outcome.delivered:
+        return
+    sig = _first_failure(trace, sender)
+    if sig in an.chased:
+        return
+    an.chased.add(sig)
     behind: list[str] = []
     for _ in range(MAX_STACK):
         out = trace.outcome
@@ -424,6 +441,11 @@ def _check_bridged_dnat(an: Analysis, sender: Sender, flow: Flow, trace: Trace) 
     for step, bridge in sites:
         if not topo.brnf(bridge, 4)[0]:
             continue
+        group = ("NF101", bridge, _entry_rule(trace, step))
+        known = [f for f in an.findings.get("NF101", ()) if f.key == group]
+        if known:
+            known[0].data["also"].add(flow.dport)
+            continue
         if plain is None:
             plain = simulate(brnf_off(an.probe_host), flow)
         elsewhere = [b for s, b in dnat_steps(plain) if same_rule(s.rule, step.rule)]
@@ -433,11 +455,26 @@ def _check_bridged_dnat(an: Analysis, sender: Sender, flow: Flow, trace: Trace) 
         fixed = simulate(remedy.host, flow)
         if any(same_rule(s.rule, step.rule) and b == bridge for s, b in dnat_steps(fixed)):
             continue  # nflint cannot show a fix that works: say nothing rather than guess
-        an.add(Finding("NF101", ("NF101", bridge, step.rule.span, step.rule.raw), sender, flow,
-                       trace, (), {"bridge": bridge, "step": step, "instead": elsewhere[0]
-                                   if elsewhere else None, "works": fixed.outcome.delivered,
-                                   "failed": not trace.outcome.delivered},
-                       remedy))
+        an.add(Finding("NF101", group, sender, flow, trace, (),
+                       {"bridge": bridge, "step": step, "instead": elsewhere[0]
+                        if elsewhere else None, "works": fixed.outcome.delivered,
+                        "failed": not trace.outcome.delivered, "also": set()}, remedy))
+
+
+def _entry_rule(trace: Trace, step: Step):
+    """The first rule of the hook's path that led to a DNAT (Docker's `addrtype LOCAL -j
+    DOCKER`, kube-proxy's KUBE-SERVICES jump): ports published behind one entry are one
+    finding."""
+    first = None
+    for p in trace.packets[:1]:
+        for s in p.steps:
+            if s.kind == "hook":
+                first = None
+            elif s.rule is not None and s.hook == step.hook and first is None:
+                first = s.rule
+            if s is step:
+                return (first.span, first.raw) if first is not None else None
+    return None
 
 
 def _rp_filter_failure(an, h, sender, flow, trace, behind) -> Finding | None:

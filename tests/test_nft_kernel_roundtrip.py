@@ -137,3 +137,25 @@ def test_iptables_nft_tables_read_better_from_the_text_listing(lab):  # noqa: F8
     # what nft cannot translate stays visible as an xt statement, never dropped
     fwd = tables["filter"].chain("FORWARD").rules[0]
     assert any("physdev" in repr(x) for x in (*fwd.matches, *fwd.actions))
+
+
+def _shape(c) -> dict:
+    """What every output option must keep: chains with hook, priority, policy, rule count."""
+    return {(t.family, t.name, ch.name): (ch.hook, ch.priority, ch.policy, len(ch.rules))
+            for t in c.tables for ch in t.chains}
+
+
+def test_listing_options_all_read(lab):  # noqa: F811
+    """`-s` stateless, `-n`/`-nn` numeric, `-S` service names, `-y` numeric priorities, `-N`
+    resolved addresses, `-a` handles: each listing reads without a problem into one shape."""
+    require("nft")
+    ns = lab.netns("nftopt")
+    for name in RULESETS:
+        ns.run(["nft", "-f", "-"], input=(DATA / name).read_text(), timeout=20)
+    base = _shape(nft_text.parse(ns.run(["nft", "list", "ruleset"], timeout=20).stdout, "l"))
+    assert len(base) > 20
+    for opt in ("-s", "-n", "-nn", "-S", "-y", "-N", "-a"):
+        text = ns.run(["nft", opt, "list", "ruleset"], timeout=20).stdout
+        c = nft_text.parse(text, f"list{opt}.nft")
+        assert not [p.message for p in c.problems], opt
+        assert _shape(c) == base, opt

@@ -456,6 +456,9 @@ class _ToJson(Transformer):
             return ("target", None, atom(v))
         return ("target", None, _val(v))
 
+    def nat_addr_service(self, items):  # `-S` listings: `dnat to 192.0.2.1:"http"`
+        return ("target", atom(Token("ATOM", str(items[0]).rstrip(":"))), _text(items[1]))
+
     def nat_stmt(self, items):
         kind = items[0]
         out: dict = {}
