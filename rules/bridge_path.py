@@ -148,6 +148,10 @@ class BridgeDnatLeak(LintRule):
                    f"while bridge {bridge} only forwards the frame: br_netfilter runs PREROUTING "
                    f"on {bridge} (bridge-nf-call-iptables=1) and the rule's path {_guard(path + [rule], bridge)}; "
                    f"without br_netfilter {where}")
+            also = sorted(p for p in f.data["also"] if p is not None and p != f.flow.dport)
+            if also:
+                shown = ", ".join(map(str, also[:8])) + (", ..." if len(also) > 8 else "")
+                msg += f"; the same holds for the other published port(s) {shown}"
             related = jumps + _sysctl_related(host, BRNF_KEY,
                                               "br_netfilter hands bridged frames to iptables")
             related += _iface_related(host, bridge, f"the bridge that only forwards the frame")
