@@ -17,6 +17,9 @@ from .span import Span
 CODE_RE = re.compile(r"^NF\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_HEADINGS = ("What it does", "Why it matters", "Example", "Fix", "References")
+# A docstring section starts with a line "Heading:" (optionally "Heading (note):").
+HEADING_RE = re.compile(r"^\s*(%s|Use instead|Exceptions|Options)(?:\s*\([^)]*\))?:\s*$"
+                        % "|".join(DOC_HEADINGS), re.MULTILINE)
 DOCS_URL = "https://github.com/nflint/nflint/blob/main/docs/rules.md#{code}"
 
 
@@ -42,7 +45,8 @@ class LintRule:
         if not NAME_RE.match(cls.name):
             raise RuleDefinitionError(f"{cls.__qualname__}: name {cls.name!r} is not kebab-case")
         doc = cls.__doc__ or ""
-        missing = [h for h in DOC_HEADINGS if f"{h}" not in doc]
+        present = set(HEADING_RE.findall(doc))
+        missing = [h for h in DOC_HEADINGS if h not in present]
         if missing:
             raise RuleDefinitionError(
                 f"{cls.__qualname__}: docstring lacks section(s) {', '.join(missing)}")

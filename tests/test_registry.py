@@ -32,17 +32,17 @@ def test_broken_plugin_is_reported_not_fatal(monkeypatch):
 def test_rule_contract_is_enforced_at_definition():
     with pytest.raises(RuleDefinitionError, match="kebab"):
         class BadName(LintRule):  # noqa: F841
-            """x\n\nWhat it does: Why it matters: Example: Fix: References:"""
+            """x\n\nWhat it does:\nWhy it matters:\nExample:\nFix:\nReferences:\n"""
             code, name = "NF900", "Bad_Name"
     with pytest.raises(RuleDefinitionError, match="References"):
         class NoRefs(LintRule):  # noqa: F841
-            """x\n\nWhat it does: Why it matters: Example: Fix:"""
+            """x\n\nWhat it does:\nWhy it matters:\nExample:\nFix:\n"""
             code, name = "NF901", "no-refs"
 
 
 def test_crashing_rule_is_reported_and_others_still_run():
     class Boom(LintRule):
-        """Always crashes.\n\nWhat it does: Why it matters: Example: Fix: References:"""
+        """Always crashes.\n\nWhat it does:\nWhy it matters:\nExample:\nFix:\nReferences:\n"""
         code, name, severity = "NF990", "boom", Severity.ERROR
 
         def check(self, host):

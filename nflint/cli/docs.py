@@ -10,9 +10,15 @@ from ..registry import default as default_registry
 
 
 @click.command()
-def rules():
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown"]), default="table",
+              show_default=True, help="markdown: the full reference page (docs/rules.md).")
+def rules(fmt):
     """List every rule: code, name, default severity, summary."""
     reg = default_registry()
+    if fmt == "markdown":
+        from ..rule_docs import rules_markdown
+        click.echo(rules_markdown(reg), nl=False)
+        return
     rows = [(c.code, c.name, str(c.severity), c.summary()) for c in reg.sorted()]
     click.echo(tabulate(rows, headers=["code", "name", "severity", "summary"]))
     for p in reg.problems:
