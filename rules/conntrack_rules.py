@@ -177,7 +177,7 @@ class InvalidNotDropped(LintRule):
             f"an INVALID packet of a NATed path ({why}: {pkt.describe()}, in={iface_label(pkt.iif)} "
             f"out={iface_label(pkt.oif)}) is forwarded: accepted by {where}, and nothing on the "
             f"forward hook drops ct state invalid; NAT does not apply to it, so it leaves with "
-            f"its un-NATed address (resets, leaked private addresses) ({lib})",
+            f"its un-NATed address (resets, leaked private addresses); {lib}",
             span, related=related,
             fix=Fix("drop INVALID first on the forward hook (or make conntrack liberal), "
                     "one of:", tuple(cmds)),
