@@ -28,6 +28,7 @@ from .diagnostics import Diagnostic
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]")
 _QUOTE_RE = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+")
+_QUOTED_TEXT_RE = re.compile(r"^[ \t]{0,3}>", re.M)
 # A margin of hand-drawn flow marks in front of indented content: `(2)->   chain DOCKER {`.
 _MARGIN_RE = re.compile(r"^(\s*(?:\(\d+\)|->|<-|↓|↑|→|←)+(?:->)?)(?=\s{2,}\S)")
 
@@ -40,6 +41,8 @@ def clean_lines(text: str) -> tuple[list[str], list[str]]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    if "\x1b" not in text and not _QUOTED_TEXT_RE.search(text):
+        return lines, notes  # the common case, without a pass over every line
     out = []
     ansi = quoted = False
     for line in lines:
@@ -402,6 +405,17 @@ def _json_extent(lines: list[str], start: int, end: int) -> int:
     """Index past the JSON value starting at lines[start], by bracket balance per line (strings
     removed first; JSON strings never span lines). A value that never closes (a mangled paste)
     runs while lines look like JSON. Line by line at C speed: nft -j can be tens of MB."""
+    first = _JSON_STRING_RE.sub("", lines[start])
+    if first.count("{") + first.count("[") <= first.count("}") + first.count("]"):
+        return start + 1  # a one-line document (ip -j, nft -j)
+    if lines[start][:1] in "[{":  # pretty-printed: the value ends at the first bracket back
+        close = "]" if lines[start][0] == "[" else "}"  # in column 1 (checked by the counts)
+        for k in range(start + 1, end):
+            if lines[k][:1] == close and not lines[k][1:].strip(" ,"):
+                block = _JSON_STRING_RE.sub("", "\n".join(lines[start:k + 1]))
+                if block.count("{") + block.count("[") == block.count("}") + block.count("]"):
+                    return k + 1
+                break
     depth = 0
     for i in range(start, end):
         line = lines[i]
@@ -529,7 +543,8 @@ def _bare_command(line: str) -> str | None:
 
 
 class _Splitter:
-    def __init__(self, lines: list[str], source: str) -> None:
+    def __init__(self, lines: list[str], source: str, has_fences: bool = True) -> None:
+        self.has_fences = has_fences
         self.lines = lines
         self.source = source
         self.sections: list[Section] = []
@@ -569,6 +584,8 @@ class _Splitter:
     def regions(self) -> list[_Region]:
         out: list[_Region] = []
         i, start, n = 0, 0, len(self.lines)
+        if not self.has_fences:
+            return [_Region(0, n, None)] if n else []
         while i < n:
             m = _FENCE_RE.match(self.lines[i])
             if not m:
@@ -794,7 +811,7 @@ def split(text: str, source: str, fmt: str | None = None) -> list[Section]:
         sec = Section(source, 1, max(len(lines), 1), fmt, "whole file",
                       "\n".join(lines) + "\n", 1, {}, note)
         return [sec]
-    sections = _Splitter(lines, source).run()
+    sections = _Splitter(lines, source, "```" in text or "~~~" in text).run()
     known = [s for s in sections if s.format]
     if len(sections) == 1 and known and known[0].detected_by == "content":
         known[0].detected_by = "whole file"

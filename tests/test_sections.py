@@ -324,3 +324,10 @@ def test_section_json_and_text():
     assert doc["format"] == "sysctl" and doc["start_line"] == 1 and doc["end_line"] == 3
     assert doc["contributed"] == "3 sysctls" and doc["detected_by"] == "whole file"
     assert str(sec) == "t.txt:1-3 sysctl (whole file): 3 sysctls"
+
+
+def test_pretty_json_documents_end_where_their_brackets_close():
+    doc = '[\n  {\n    "ifindex": 1,\n    "ifname": "lo",\n    "note": "a } ] in a string"\n  }\n]'
+    text = doc + "\n" + doc + "\n" + SYSCTL
+    assert _formats(split(text, "j.txt")) == [(1, 7, "ip-json"), (8, 14, "ip-json"),
+                                              (15, 17, "sysctl")]
