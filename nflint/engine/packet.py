@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -112,9 +111,12 @@ class Packet:
             return self.icmp_type or ""
         return ""
 
+    def snapshot(self) -> tuple:
+        return (self.proto, self.src, self.dst, self.sport, self.dport, self.tcp_flags,
+                self.icmp_type)
+
     def describe(self) -> str:
-        return _describe(self.proto, self.src, self.dst, self.sport, self.dport,
-                         self.tcp_flags, self.icmp_type)
+        return describe_snapshot(self.snapshot())
 
     def to_json(self) -> dict:
         out = {"proto": self.proto, "src": str(self.src), "dst": str(self.dst)}
@@ -129,9 +131,9 @@ class Packet:
         return out
 
 
-@lru_cache(maxsize=4096)
-def _describe(proto, src, dst, sport, dport, tcp_flags, icmp_type) -> str:
-    """Every step records the packet as text; an exchange has few distinct packets."""
+def describe_snapshot(snapshot: tuple) -> str:
+    """`Packet.describe()` of a snapshot."""
+    proto, src, dst, sport, dport, tcp_flags, icmp_type = snapshot
     p = Packet(proto, src, dst, sport, dport, tcp_flags=tcp_flags, icmp_type=icmp_type)
     flags = p.flags_text()
     return f"{proto} {p.tuple_text()}" + (f" [{flags}]" if flags else "")

@@ -12,6 +12,7 @@ compiled once however many flows rules simulate.
 """
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 from ..hooks import NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC
@@ -22,6 +23,7 @@ from .routing import Routing
 from .topology import Topology
 
 CONFIRM_PRIORITY = 2**31 - 1
+_FREEZE_RULES = 20000
 DST_MANIP_HOOKS = ("prerouting", "output")
 IP_FAMILIES = {4: ("ip", "inet"), 6: ("ip6", "inet")}
 
@@ -47,6 +49,10 @@ class HostIndex:
         self._chain_index: dict[int, ChainIndex] = {}
         self.unknown_priority: list[str] = []
         self.has_nat = any(c.type == "nat" and c.is_base for t in host.tables for c in t.chains)
+        if sum(len(c.rules) for t in host.tables for c in t.chains) > _FREEZE_RULES:
+            # A big model makes every full collection walk it again while flows are simulated
+            # (most of the time at 100k rules); it lives as long as the run, so exempt it.
+            gc.freeze()
 
     @staticmethod
     def of(host: Host) -> "HostIndex":

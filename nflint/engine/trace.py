@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..ruleset import Chain, Rule, Table
 from ..span import Span
-from .packet import Flow, Packet
+from .packet import Flow, Packet, describe_snapshot
 
 # Step kinds, in the vocabulary of the seeds' walkthroughs.
 STEP_KINDS = ("enter", "hook", "rule", "jump", "return", "policy", "conntrack", "nat", "route",
@@ -34,7 +34,12 @@ class Step:
     changes: tuple[str, ...] = ()
     device: str | None = None
     match: str = "yes"  # "yes" | "maybe": a rule step whose match nflint could not decide
-    packet: str = ""  # the packet as this step saw it
+    snapshot: tuple = ()  # the packet's header fields when this step happened
+
+    @property
+    def packet(self) -> str:
+        """The packet as this step saw it (text made on demand: steps are many)."""
+        return describe_snapshot(self.snapshot) if self.snapshot else ""
 
     @property
     def span(self) -> Span | None:
@@ -200,7 +205,7 @@ class Recorder:
     def add(self, kind: str, text: str, pkt: Packet | None = None, **kw) -> Step:
         if pkt is not None and kw.get("device") is None:
             kw["device"] = pkt.iif or pkt.oif  # where the packet is: rules ask "DNAT at X?"
-        step = Step(kind, text, packet=pkt.describe() if pkt is not None else "", **kw)
+        step = Step(kind, text, snapshot=pkt.snapshot() if pkt is not None else (), **kw)
         self.steps.append(step)
         return step
 
