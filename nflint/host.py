@@ -15,7 +15,8 @@ from .ruleset import Ruleset, Table
 from .sysctls import SysctlValue, Sysctls
 
 # How much of a table an input shows: a fuller view of the same table replaces a lesser one.
-FIDELITY = {"iptables-save": 3, "nft-json": 2, "nft-text": 2, "iptables-list": 1}
+# nft's text listing decodes most iptables-nft xt matches back into nft syntax; -j does not.
+FIDELITY = {"iptables-save": 4, "nft-text": 3, "nft-json": 2, "iptables-list": 1}
 
 
 @dataclass
