@@ -189,3 +189,48 @@ def test_zone_on_one_bridge_alone_does_not_separate_the_passes(seed_host):
     record("iptables-nft rp0+bypass+CT zone 1", found, f"pub {pub.kind}")
     assert pub.kind == "reset"
     assert "stacked" not in only(found, "NF104").message
+
+
+def first_failure(found: dict) -> str | None:
+    """The code nflint reports as the first failure of ha -> the published port."""
+    first = [c for c in ("NF103", "NF102", "NF104")
+             if any("stacked" not in d.message for d in found.get(c, ()))]
+    assert len(first) <= 1, first
+    return first[0] if first else None
+
+
+def kernel_failure(pub, isolation_drops: int) -> str | None:
+    """The same, as the kernel shows it: dropped before FORWARD (the isolation counters stay
+    0), dropped by isolation, or reset after the handshake."""
+    if pub.kind == "ok":
+        return None
+    if pub.kind == "reset" and pub.connected:
+        return "NF104"
+    if pub.kind == "timeout" and not pub.connected:
+        return "NF102" if isolation_drops else "NF103"
+    return f"unexpected {pub}"
+
+
+STATES = {
+    "rp_filter 0": Variant(rp_filter=0),
+    "rp_filter 0 + isolation bypass": Variant(rp_filter=0, bypass_isolation=True),
+    "address on br-lan137": Variant(lan137_address="203.0.113.137/32"),
+    "address + isolation bypass": Variant(lan137_address="203.0.113.137/32",
+                                          bypass_isolation=True),
+    "NOTRACK on br-lan137": Variant(notrack=True),
+}
+
+
+def test_first_failure_agrees_with_the_kernel(seed_host):
+    """Intermediate states of the seed, built side by side: the failure nflint reports first
+    is the one the kernel shows."""
+    from .lab import tcp_connect_many
+    from .seed000 import HOST_LAN_IP, PUBLISHED_PORT
+    seeds = {name: seed_host(v, tag=f"s{i}") for i, (name, v) in enumerate(STATES.items())}
+    outcomes = tcp_connect_many([(s.ha, None, HOST_LAN_IP, PUBLISHED_PORT)
+                                 for s in seeds.values()], TIMEOUT)
+    for (name, seed), pub in zip(seeds.items(), outcomes):
+        found = check(seed)
+        drops = seed.isolation_drops()
+        record(f"iptables-nft {name}", found, f"pub {pub.kind}, isolation {drops}")
+        assert first_failure(found) == kernel_failure(pub, drops), (name, pub, drops)
