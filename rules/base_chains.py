@@ -17,6 +17,11 @@ FILTER_HOOKS = ("prerouting", "input", "forward", "output", "postrouting")
 MAX_PROBES = 400  # accept rules probed per hook and family: kube-proxy-sized dumps stay quick
 
 
+IPTABLES_TABLES = ("filter", "nat", "mangle", "raw", "security")
+_BUILTIN = {"prerouting": "PREROUTING", "input": "INPUT", "forward": "FORWARD",
+            "output": "OUTPUT", "postrouting": "POSTROUTING"}
+
+
 def _has_content(table) -> bool:
     return any(c.rules or (c.is_base and c.policy == "drop") for c in table.chains)
 
@@ -33,7 +38,9 @@ class MixedIptablesBackends(LintRule):
         Reports a host whose dumps hold non-empty tables of both backends (iptables-legacy
         x_tables and iptables-nft), or whose iptables-nft dump carries the warning
         `# Warning: iptables-legacy tables present`. It lists what each backend holds and which
-        base chains of both run on the same hook, in priority order.
+        base chains of both run on the same hook, in priority order. Also reports a native nft
+        table named like an iptables table (`table ip filter` with a base chain `input`):
+        iptables-nft would use that very table.
 
     Why it matters:
         Both backends' hooks run for every packet. `iptables -L` shows only one of them, so
@@ -84,6 +91,28 @@ class MixedIptablesBackends(LintRule):
                 yield self._both(host, fam, lt, nt)
             elif warned and nt and not legacy and fam == nt[0].family:
                 yield self._warned(fam, nt)
+            for t in host.tables:
+                if t.backend == "nft" and t.family == fam and t.name in IPTABLES_TABLES:
+                    native = [c for c in t.base_chains if c.name != _BUILTIN.get(c.hook)]
+                    if native:
+                        yield self._native(t, native[0])
+
+    def _native(self, table, chain):
+        bin_ = "iptables" if table.family == "ip" else "ip6tables"
+        return self.diagnostic(
+            f"native nft table {table.family} {table.name} has the name of an iptables table "
+            f"but its own chains (base chain {chain.name} on {chain.hook}): {bin_}-nft uses "
+            f"this same table, so {bin_} commands (Docker, kube-proxy, fail2ban) fail with "
+            f"\"table '{table.name}' is incompatible, use 'nft' tool\" or mix their rules "
+            f"into it",
+            table.span,
+            fix=Fix("rename the native table (iptables-nft owns ip/ip6 filter, nat, mangle, "
+                    "raw, security)",
+                    (f"nft list table {table.family} {table.name} > /root/{table.name}.nft",
+                     f"nft delete table {table.family} {table.name}",
+                     f"# then load /root/{table.name}.nft with another table name")),
+            key=("native-iptables-name", table.family, table.name),
+            severity=Severity.WARNING)  # harmless until an iptables-nft user appears
 
     def _both(self, host, fam, lt, nt):
         family = 4 if fam == "ip" else 6
