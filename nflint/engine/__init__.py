@@ -46,7 +46,8 @@ DNAT there makes br_netfilter route again with the bridge as input device, so an
 bridge fails the reverse-path check whenever rp_filter is on. A veth resets conntrack state, so
 a flow across two bridges is tracked twice. Undecidable matches (rate limits, unknown
 expressions, sets not in the dumps) branch, up to 32 paths. Compiled state (chain indexes,
-hook lists, topology) is cached on the Host object.
+hook lists, topology) is cached on the Host object; a model of over 20k rules is moved out of
+the cyclic GC's reach (gc.freeze) when first indexed, since it lives as long as the run.
 """
 from .packet import Flow, Packet
 from .pipeline import HostIndex
