@@ -124,8 +124,12 @@ def run_rules(host: Host, selection: Selection | None = None,
         except Exception as exc:  # one rule's bug must not hide the others' findings
             out.append(_crash(cls, exc))
             continue
-        sev = selection.severity_for(cls.code, cls.name, cls.severity)
-        out.extend(d if d.severity == sev else _with_severity(d, sev) for d in found)
+        # A configured severity replaces the rule's; otherwise a finding keeps the severity
+        # the rule gave it (a rule may grade its findings, e.g. 80% vs 95% full).
+        if cls.code in selection.severity or cls.name in selection.severity:
+            sev = selection.severity_for(cls.code, cls.name, cls.severity)
+            found = [d if d.severity == sev else _with_severity(d, sev) for d in found]
+        out.extend(found)
     return out
 
 
