@@ -292,7 +292,8 @@ class ServiceDnatWithoutBrNetfilter(_BrnfOffRule):
         - kelseyhightower/kubernetes-the-hard-way#561 ("NAT will not work when accessing a
           service where the endpoint is on the local node")
         - kubernetes/kops#4391; kubernetes/kubeadm#3025
-        - Documentation/networking/nf_conntrack-sysctl.rst; br_netfilter (net/bridge/br_netfilter_hooks.c)
+        - net/bridge/br_netfilter_hooks.c (bridged frames reach the IPv4 hooks only with
+      bridge-nf-call-iptables 1)
     """
 
     code = "NF106"
