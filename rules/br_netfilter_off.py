@@ -293,7 +293,7 @@ class ServiceDnatWithoutBrNetfilter(_BrnfOffRule):
           service where the endpoint is on the local node")
         - kubernetes/kops#4391; kubernetes/kubeadm#3025
         - net/bridge/br_netfilter_hooks.c (bridged frames reach the IPv4 hooks only with
-      bridge-nf-call-iptables 1)
+          bridge-nf-call-iptables 1)
     """
 
     code = "NF106"
