@@ -21,8 +21,10 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from nflint.engine import Flow, HostIndex, published_ports, simulate
+from nflint.engine.conntrack import parse_nat_target
 from nflint.engine.trace import Step, Trace
-from nflint.fixes import (accept_command, nft_raw_chain_commands, nft_syntax, notrack_command)
+from nflint.fixes import (accept_command, nft_raw_chain_commands, nft_syntax, notrack_command,
+                          set_sysctl)
 from nflint.host import Host
 from nflint.matches import AddressMatch, InterfaceMatch, PortMatch, ProtocolMatch
 from nflint.netstate import DockerNetwork
@@ -489,7 +491,6 @@ def _rp_filter_failure(an, h, sender, flow, trace, behind) -> Finding | None:
     if rpf == 0:
         return None
     settings = {"net.ipv4.conf.all.rp_filter": 0, f"net.ipv4.conf.{dev}.rp_filter": 0}
-    from nflint.fixes import set_sysctl
     cmds = set_sysctl(*((k, str(v)) for k, v in settings.items()))
     remedy = Remedy(f"rp_filter 0 on all and {dev}", cmds, with_sysctls(h, settings))
     dnat = dnat_steps(trace)
@@ -538,7 +539,6 @@ def _nat_target(step: Step):
     nat = step.rule.nat if step.rule is not None else None
     if nat is None or not nat.address:
         return None
-    from nflint.engine.conntrack import parse_nat_target
     return parse_nat_target(nat.address)
 
 
