@@ -132,7 +132,11 @@ def test_rule_options_reach_the_rule(tmp_path, monkeypatch):
     class Probe(LintRule):
         """Probe.
 
-        What it does: x  Why it matters: x  Example: x  Fix: x  References: x
+        What it does:
+        Why it matters:
+        Example:
+        Fix:
+        References:
         """
         code, name, options = "NF990", "probe-rule", {"limit": 3}
 
