@@ -5,6 +5,7 @@ from nflint.diagnostics import Fix, Related, Severity
 from nflint.engine import HostIndex
 from nflint.fixes import insert_rule, is_nft, set_sysctl
 from nflint.lintrule import LintRule
+from nflint.matches import AddressMatch, InterfaceMatch
 
 from .model_queries import (OTHER_IFACE, base_chains, iface_label, describe_sysctl, local_addresses, nat_address,
                             nat_rules, outside_address, probe_packet, run_ip_hook,
@@ -199,7 +200,8 @@ def _invalid_probes(host, family):
             if target is None or target in local or target.version != family:
                 continue
             place = topo.place(target)
-            dev = place.bridge or place.device or _device_for(host, target) or OTHER_IFACE
+            dev = place.bridge or place.device or _device_for(host, target) or \
+                _bridge_named_by_nat(host, family, target) or OTHER_IFACE
             port = nat.ports[0] if nat.ports else 80
             pkt = probe_packet((), family, src=str(target), dst=outside, sport=port,
                                dport=40000, iif=dev, oif=uplink)
@@ -213,10 +215,7 @@ def _invalid_probes(host, family):
                 continue
             # Without interface facts, `-s SUBNET ! -o BRIDGE -j MASQUERADE` names the
             # subnet's own bridge in its negated out-interface.
-            neg_out = next((m.names[0] for m in rule.matches if type(m).__name__ ==
-                            "InterfaceMatch" and m.direction == "out" and m.negated and
-                            len(m.names) == 1 and not m.names[0].endswith(("+", "*"))), None)
-            pkt.iif = _device_for(host, pkt.src) or neg_out or OTHER_IFACE
+            pkt.iif = _device_for(host, pkt.src) or _negated_out(rule) or OTHER_IFACE
             if pkt.oif is None or pkt.oif.startswith("nflint-"):
                 pkt.oif = uplink
             why = f"a host behind the {nat.kind.upper()} talking out"
@@ -230,6 +229,27 @@ def _invalid_probes(host, family):
             continue
         seen.add(ident)
         yield (table, chain, rule), pkt, why
+
+
+def _negated_out(rule):
+    """X of `-s SUBNET ! -o X -j MASQUERADE`: the subnet's own bridge (Docker, LXD, libvirt)."""
+    return next((m.names[0] for m in rule.matches if isinstance(m, InterfaceMatch) and
+                 m.direction == "out" and m.negated and len(m.names) == 1 and
+                 not m.names[0].endswith(("+", "*"))), None)
+
+
+def _bridge_named_by_nat(host, family, addr):
+    """The bridge a MASQUERADE for `addr`'s subnet excludes, when no interface facts say."""
+    for _, _, rule, nat, hook in nat_rules(host, family, ("postrouting",)):
+        if nat.kind not in ("masquerade", "snat"):
+            continue
+        if any(isinstance(m, AddressMatch) and m.field == "saddr" and not m.negated and
+               any(n.version == addr.version and addr in n for n in m.networks)
+               for m in rule.matches):
+            name = _negated_out(rule)
+            if name:
+                return name
+    return None
 
 
 def _device_for(host, addr):
