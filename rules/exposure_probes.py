@@ -1,0 +1,128 @@
+"""Where "the outside" enters the host, for the exposure rules (NF301-NF306).
+
+The exposure questions are about a client on another network: it enters on the uplink and talks
+to one of the host's addresses. When the dumps describe the interfaces, the uplink is the
+default route's device (or the one plain interface with an IPv4 address). A bare
+`iptables-save` describes none: then the host is completed the way its own rules describe it
+(a subnet masqueraded when it does not leave via `! -o BRIDGE` lives behind BRIDGE) and given an
+uplink that no rule names, and every finding says so.
+"""
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from dataclasses import dataclass
+
+from nflint.host import Host
+from nflint.matches import AddressMatch, InterfaceMatch
+from nflint.netstate import Interface
+from nflint.span import Span
+
+from .model_queries import known_networks, nat_rules, outside_address
+
+WHATIF = Span("<nflint what-if>")
+WHATIF_UPLINK = "nflint-uplink0"  # an interface name no rule of a real ruleset names
+UPLINK_POOL = ("192.0.2.10/24", "198.51.100.10/24", "203.0.113.10/24")
+
+
+@dataclass(frozen=True)
+class Uplink:
+    """The interface a client from elsewhere arrives on, and the host address it talks to."""
+
+    host: Host  # the host to simulate (completed when the dumps had no interfaces)
+    iface: str
+    address: str
+    client: str  # an address of "elsewhere"
+    assumed: str = ""  # what was assumed to get here, for the message
+
+    @property
+    def real(self) -> bool:
+        return not self.assumed
+
+
+def _plain(i: Interface) -> bool:
+    return i.kind not in ("bridge", "veth", "loopback") and i.name != "lo" and not i.master
+
+
+def _global4(i: Interface):
+    return [a for a in i.ipv4 if not a.ip.is_loopback and not a.ip.is_link_local]
+
+
+def uplink(host: Host) -> Uplink | None:
+    """The uplink of the host, or of the completed host when the dumps name no interfaces."""
+    if host.interfaces:
+        names = [r.dev for r in host.routes if r.dst == "default" and r.dev]
+        cands = [host.interface(n) for n in names if host.interface(n) is not None]
+        cands += [i for i in host.interfaces if _plain(i)]
+        for i in cands:
+            addrs = _global4(i)
+            if addrs:
+                addr = str(addrs[0].ip)
+                return Uplink(host, i.name, addr, outside_address(host, 4, avoid=(addr,)))
+        return None
+    return _completed(host)
+
+
+def bridges_from_masquerade(host: Host) -> dict[str, ipaddress.IPv4Network]:
+    """`-s NET ! -o BRIDGE -j MASQUERADE` (nft `ip saddr NET oifname != "BRIDGE" masquerade`):
+    the rule's own statement that NET lives behind BRIDGE."""
+    out: dict[str, ipaddress.IPv4Network] = {}
+    for _, _, rule, nat, _ in nat_rules(host, 4, ("postrouting",)):
+        if nat.kind not in ("masquerade", "snat"):
+            continue
+        nets = [n for m in rule.matches if isinstance(m, AddressMatch) and m.field == "saddr"
+                and not m.negated for n in m.networks if n.version == 4 and n.prefixlen < 31]
+        outs = [m for m in rule.matches if isinstance(m, InterfaceMatch) and
+                m.direction == "out" and m.negated and len(m.names) == 1 and
+                not m.names[0].endswith(("+", "*"))]
+        if len(nets) == 1 and len(outs) == 1:
+            out.setdefault(outs[0].names[0], nets[0])
+    return out
+
+
+def _completed(host: Host) -> Uplink:
+    ifaces = []
+    notes = []
+    for name, net in bridges_from_masquerade(host).items():
+        gw = ipaddress.ip_interface(f"{net.network_address + 1}/{net.prefixlen}")
+        ifaces.append(Interface(name, WHATIF, kind="bridge", addresses=(gw,)))
+        notes.append(f"{net} behind {name}")
+    taken = known_networks(host)
+    up = next((ipaddress.ip_interface(c) for c in UPLINK_POOL
+               if not any(n.version == 4 and n.prefixlen > 0 and
+                          ipaddress.ip_interface(c).network.overlaps(n) for n in taken)),
+              ipaddress.ip_interface(UPLINK_POOL[0]))
+    ifaces.append(Interface(WHATIF_UPLINK, WHATIF, kind="ether", addresses=(up,)))
+    completed = dataclasses.replace(host, interfaces=tuple(ifaces))
+    what = (f"no `ip addr` dump: nflint assumed an uplink {WHATIF_UPLINK} with address {up.ip}"
+            + (f" and, from the MASQUERADE rules, {', '.join(notes)}" if notes else ""))
+    return Uplink(completed, WHATIF_UPLINK, str(up.ip),
+                  outside_address(completed, 4, avoid=(str(up.ip),)), what)
+
+
+def drop_step(trace):
+    """The step that ended a dropped/rejected first packet, if a firewall rule or policy."""
+    fate = trace.fate
+    if fate.kind in ("dropped", "rejected") and fate.step is not None and \
+            fate.step.table is not None:
+        return fate.step
+    return None
+
+
+def base_chain_of(step, hook: str):
+    """The base chain of `step`'s table on `hook` (where an accept for it must go)."""
+    table = step.table
+    for c in table.base_chains:
+        if c.hook == hook:
+            return c
+    return None
+
+
+def chain_span(step):
+    """The span and text of what decided a step: the rule, or the chain whose policy did."""
+    if step.rule is not None:
+        return step.rule.span, step.rule.raw
+    chain = step.table.chain(step.chain) if step.table is not None else None
+    return (chain.span if chain is not None else None,
+            f"policy {(chain.policy if chain else 'drop').upper()} of {step.table.label} "
+            f"{step.chain}")
