@@ -40,7 +40,7 @@ class RouteResult:
 class Routing:
     def __init__(self, host: Host, topo: Topology) -> None:
         self.host, self.topo = host, topo
-        self.assumptions: list[str] = []
+        self.sink = None  # the running simulation's Recorder.assume
         routes: list[RouteEntry] = []
         for r in host.routes:
             if r.table not in ("main", "254"):
@@ -174,9 +174,10 @@ class Routing:
             if not ok:
                 return RouteResult("drop", dev=dev, error="martian-source", text=reason, route=r)
         via = f" via {r.via}" if r.via else ""
+        dev_text = r.dev or "(device unknown)"
         return RouteResult("forward", dev=r.dev, via=r.via, route=r,
-                           text=f"route {r.network}{via} dev {r.dev} ({r.origin}): forward "
-                                f"out {r.dev}")
+                           text=f"route {r.network}{via} dev {dev_text} ({r.origin}): forward "
+                                f"out {dev_text}")
 
     def output_route(self, dst: IPAddress) -> RouteResult:
         if self.addr_type(dst) == "local":
@@ -186,7 +187,8 @@ class Routing:
             return RouteResult("drop", error="no-route", text=f"no route to {dst}")
         via = f" via {r.via}" if r.via else ""
         return RouteResult("forward", dev=r.dev, via=r.via, route=r,
-                           text=f"route {r.network}{via} dev {r.dev} ({r.origin})")
+                           text=f"route {r.network}{via} dev {r.dev or '(device unknown)'} "
+                                f"({r.origin})")
 
     def validate_source(self, src: IPAddress, dst: IPAddress, dev: str) -> tuple[bool, str]:
         """__fib_validate_source() for IPv4, with the effective rp_filter of `dev`."""
@@ -220,5 +222,6 @@ class Routing:
         return True, ""
 
     def _assume(self, text: str) -> None:
-        if text not in self.assumptions:
-            self.assumptions.append(text)
+        """Hand an assumption to the running simulation (routing is shared by all of them)."""
+        if self.sink is not None:
+            self.sink(text)

@@ -53,7 +53,11 @@ def simulate(host: Host, flow: Flow, *, max_branches: int = MAX_BRANCHES) -> Tra
         return Trace(flow, (), Fate("lost", "too many undecidable matches to simulate"),
                      truncated=True)
     first = traces[0]
-    return dataclasses.replace(first, alternatives=tuple(traces[1:]), truncated=truncated)
+    merged = list(first.assumptions)  # what any path assumed, so no caveat is lost
+    for t in traces[1:]:
+        merged += [a for a in t.assumptions if a not in merged]
+    return dataclasses.replace(first, assumptions=tuple(merged), alternatives=tuple(traces[1:]),
+                               truncated=truncated)
 
 
 def _run(host: Host, flow: Flow, brancher: Brancher) -> Trace:
@@ -127,7 +131,7 @@ def _run(host: Host, flow: Flow, brancher: Brancher) -> Trace:
             what = "the TCP exchange (SYN, SYN+ACK, ACK, first data) completes"
         outcome = Fate(last.kind, what, device=last.device)
     assumptions = list(rec.assumptions)
-    for a in sim.routing.assumptions + sim.index.unknown_priority:
+    for a in sim.index.unknown_priority:
         if a not in assumptions:
             assumptions.append(a)
     return Trace(flow, tuple(packets), outcome, tuple(assumptions), tuple(rec.choices))

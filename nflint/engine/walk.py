@@ -39,6 +39,7 @@ class Simulation:
         self.routing = self.index.routing
         self.brancher = brancher
         self.rec = Recorder()
+        self.routing.sink = self.rec.assume
         loose = host.sysctls.get("net.netfilter.nf_conntrack_tcp_loose")
         self.ct = ConntrackTable(tcp_loose=(loose.as_int if loose else 1) != 0)
         self.arrival: dict | None = None

@@ -62,3 +62,22 @@ def test_bad_arguments_are_usage_errors():
                "--dport", "1").exit_code == 2
     assert run(str(EXAMPLES / "seed000"), "--src", "192.0.2.1", "--dst",
                "192.0.2.2").exit_code == 2  # tcp needs --dport
+
+
+def test_undecidable_paths_and_assumptions_are_printed(tmp_path):
+    (tmp_path / "rules.txt").write_text(
+        "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        "-A FORWARD -m limit --limit 1/sec -j ACCEPT\nCOMMIT\n")
+    r = run(str(tmp_path / "rules.txt"), "--src", "198.51.100.20", "--dst", "203.0.113.20",
+            "--dport", "80", "--in", "eth0")
+    assert r.exit_code == 0, r.output
+    assert "--- path 1 of " in r.output and "assumed NOT matching" in r.output
+    assert "assumptions:" in r.output and "no `ip route` dump" in r.output
+
+
+def test_facts_without_rules_still_trace(tmp_path):
+    (tmp_path / "ip-addr.txt").write_text((EXAMPLES / "seed002" / "ip-addr.txt").read_text())
+    r = run(str(tmp_path / "ip-addr.txt"), "--src", "198.51.100.50", "--dst", "198.51.100.10",
+            "--proto", "icmp", "--reply")
+    assert r.exit_code == 0, r.output
+    assert "outcome: SENT" in r.output or "outcome: DELIVERED" in r.output
