@@ -14,7 +14,6 @@
 """
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 from dataclasses import dataclass, field
 from typing import NamedTuple

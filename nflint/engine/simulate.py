@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from ..host import Host
 from ..ruleset import Rule, Table
 from ..matches import AddressMatch, PortMatch, ProtocolMatch
-from ..statements import NatAction
 from .packet import EPHEMERAL_PORT, Flow, Packet
 from .trace import BranchLimit, Brancher, Fate, PacketTrace, Trace
 from .walk import Simulation

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..ruleset import Chain, Rule, Table
+from ..ruleset import Rule, Table
 from ..span import Span
 from .packet import Flow, Packet, describe_snapshot
 

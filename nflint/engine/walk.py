@@ -22,7 +22,7 @@ from .chain import run_chain
 from .conntrack import ConntrackTable, apply_nat, parse_nat_target
 from .packet import Packet
 from .pipeline import HostIndex
-from .topology import Place, container_port, is_placeholder
+from .topology import Place, is_placeholder
 from .trace import Brancher, Fate, Recorder
 
 MAX_HOPS = 12
