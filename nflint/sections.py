@@ -661,17 +661,24 @@ class _Splitter:
             # unknown (or content-decided) output: the content says what it is
             first = len(self.sections)
             self.content(out_start, out_end, info, hint)
-            got = [s for s in self.sections[first:] if s.format]
-            self.claimed[at] = True
-            if not got:
-                # the output nobody reads stays with its prompt: up to the first blank line
-                end = out_start
-                while end < out_end and self.lines[end].strip() and not self.claimed[end]:
-                    end += 1
-                self.emit(at, end, None, how, hint, desc.note or "no known format")
-            else:
+            found = self.sections[first:]
+            got = [s for s in found if s.format]
+            if got and any(self.lines[x].strip() for x in range(out_start, got[0].start_line - 1)):
+                got = []  # the output begins with text nobody reads: the prompt keeps that text
+            for s in found:
+                if not got or s is not got[0]:
+                    s.hint = {}  # the prompt speaks for the output right after it only
+            if got:
+                for x in range(at, out_start):  # the prompt and its continuation lines
+                    self.claimed[x] = True
                 got[0].start_line = at + 1
                 got[0].detected_by = f"{how} + content"
+                return
+            # the output nobody reads stays with its prompt: up to the first blank line
+            end = out_start
+            while end < out_end and self.lines[end].strip() and not self.claimed[end]:
+                end += 1
+            self.emit(at, end, None, how, hint, desc.note or "no known format")
             return
         fmt = desc.format
         end = out_start

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from nflint import frontends, inputs
+from nflint import frontends, inputs, sections
 from nflint.sections import describe_command, looks_like_command, prompt_command, split
 
 NAT_LISTING = """\
@@ -331,3 +331,35 @@ def test_pretty_json_documents_end_where_their_brackets_close():
     text = doc + "\n" + doc + "\n" + SYSCTL
     assert _formats(split(text, "j.txt")) == [(1, 7, "ip-json"), (8, 14, "ip-json"),
                                               (15, 17, "sysctl")]
+
+
+def test_sections_never_overlap_and_cover_every_line():
+    """Mutated pastes (fixed seed): each non-blank, non-fence line is in exactly one section."""
+    import collections
+    import random
+
+    rng = random.Random(20261125)
+    pieces = ["```", "```json\n", "\n$ sudo iptables -L\n", "# ip -j addr\n", "[{", "}]", "{",
+              '"nftables":', "\\", "\r\n", "\x1b[31m", "> ", "(1)->   ", "network:\n",
+              "-P INPUT ACCEPT\n", "*filter\n", "\n", "docker network create \\\n", "$ sud"]
+    corpus = [SAVE, SYSCTL, NAT_LISTING, SAVE + SYSCTL + NAT_LISTING]
+    for _ in range(300):
+        chars = list(rng.choice(corpus))
+        for _ in range(rng.randint(1, 25)):
+            pos = rng.randrange(len(chars) + 1)
+            r = rng.random()
+            if r < 0.5:
+                chars[pos:pos] = rng.choice(pieces)
+            elif r < 0.8:
+                del chars[pos:pos + rng.randint(1, 40)]
+            else:
+                a = rng.randrange(len(chars) + 1)
+                chars[pos:pos] = chars[a:a + 80]
+        text = "".join(chars)
+        secs = split(text, "f")
+        lines = sections.clean_lines(text)[0]
+        covered = collections.Counter(n for s in secs for n in range(s.start_line, s.end_line + 1))
+        assert max(covered.values(), default=1) == 1, text
+        wanted = {i + 1 for i, line in enumerate(lines)
+                  if line.strip() and not line.strip().startswith(("```", "~~~"))}
+        assert wanted <= set(covered), text
