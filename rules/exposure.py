@@ -12,7 +12,7 @@ from nflint.diagnostics import Fix, Related, Severity
 from nflint.engine import Flow, HostIndex, published_ports, simulate
 from nflint.fixes import accept_command, iptables_binary, nft_syntax, quote
 from nflint.lintrule import LintRule
-from nflint.matches import AddressMatch, InterfaceMatch
+from nflint.matches import AddressMatch, InterfaceMatch, PortMatch
 from nflint.statements import Verdict
 
 from .exposure_probes import Uplink, base_chain_of, chain_span, drop_step, uplink
@@ -256,8 +256,8 @@ class RawDropBlocksRoutedAccess(LintRule):
         input interface or a source network, it builds the packet that accept was written for
         (from that interface or source, to the container's address) and asks the engine: the
         prerouting hook drops it, and the forward hook would have accepted it with that rule.
-        Accepts whose packets are a published port's DNAT target are skipped (they serve the
-        DNATed traffic, which the raw rule does not see with the container's address).
+        Accepts for the exact address and port a DNAT rule targets are skipped: they serve the
+        published port's DNATed traffic, which the raw rule sees with the host's address.
 
     Why it matters:
         After upgrading to Docker 28, containers stop answering Tailscale/WireGuard/flannel
@@ -304,8 +304,9 @@ class RawDropBlocksRoutedAccess(LintRule):
             drops = list(_prerouting_drops(host, family))
             if not drops:
                 continue
-            targets = {nat_address(nat) for _, _, _, nat, _ in
-                       nat_rules(host, family, ("prerouting", "output")) if nat.kind == "dnat"}
+            targets = {(nat_address(nat), nat.ports[0] if nat.ports else None)
+                       for _, _, _, nat, _ in nat_rules(host, family, ("prerouting", "output"))
+                       if nat.kind == "dnat"}
             routing = HostIndex.of(host).routing
             done = set()
             for table, chain, rule in _forward_accepts(host, family):
@@ -327,7 +328,9 @@ class RawDropBlocksRoutedAccess(LintRule):
             pkt = probe_packet(rule.matches, family, src=client, dst=dst, iif=OTHER_IFACE)
             if pkt is None or not any(pkt.dst in n for n in nets):
                 continue
-            if pkt.dst in targets:
+            names_port = any(isinstance(m, PortMatch) and m.field == "dport" and not m.negated
+                             for m in rule.matches)
+            if (pkt.dst, pkt.dport) in targets or (names_port and (pkt.dst, None) in targets):
                 continue  # the accept serves a published port's DNATed packets
             fate, _, choices = run_ip_hook(host, pkt, "prerouting")
             if fate is None or choices or fate.step is None or fate.step.rule is not drop:

@@ -48,9 +48,9 @@ def _global6(host):
 
 
 def _ipv6_known(host) -> bool:
-    """Whether the dumps show the IPv6 filter: an ip6/inet table, or a native nft listing (which
-    shows every table, so a missing ip6 table means nothing filters IPv6)."""
-    return any(t.family in ("ip6", "inet") or t.backend == "nft" for t in host.tables)
+    """Whether the dumps show the IPv6 filter: an ip6 or inet table. A native nft paste without
+    one may be `nft list table ip ...` rather than the whole ruleset, so it proves nothing."""
+    return any(t.family in ("ip6", "inet") for t in host.tables)
 
 
 def _v6_fix(host):
@@ -82,9 +82,9 @@ class Ipv6PolicyGap(LintRule):
         Sends a new TCP connection from an outside client to the host on a few service ports
         (3306, 5432, 6379, 8080, 9200, 27017) through every base chain of the input hook, once
         over IPv4 and once over IPv6. It reports a port IPv4 drops and IPv6 accepts.
-        It fires only when the IPv6 filter is known: an ip6tables dump, an ip6/inet nft table,
-        or a native `nft list ruleset` (which lists every table, so no ip6 table means nothing
-        filters IPv6). Severity follows the evidence: error when `ip addr` shows global IPv6
+        It fires only when the IPv6 filter is known: an ip6tables dump or an ip6/inet nft table
+        (a native nft paste without one may be a single `nft list table`, so its absence
+        proves nothing). Severity follows the evidence: error when `ip addr` shows global IPv6
         addresses or a Docker network has EnableIPv6, a warning when no `ip addr` dump says
         whether the host has IPv6, and an info finding when only IPv4 rules were given while
         the interfaces carry global IPv6 ("no ip6tables dump given": unknown, not open).
@@ -180,7 +180,7 @@ class Ipv6PolicyGap(LintRule):
         doubt = "" if (g6 or docker6) else (" (no `ip addr` dump: this matters if the host "
                                             "has global IPv6 addresses)")
         what = (f"{six[0][0].label} {six[0][1].name} accepts it" if six else
-                "no IPv6 table filters it (the nft listing has no ip6 or inet table)")
+                "no IPv6 input chain filters it (the ip6/inet tables given have none)")
         yield self.diagnostic(
             f"a new connection from outside to tcp/{port} is dropped over IPv4 but accepted "
             f"over IPv6: {what}{where}{doubt}", span, related=related, severity=sev,
@@ -370,8 +370,13 @@ class RouteLocalnetExposure(LintRule):
 
 # -- NF306 ---------------------------------------------------------------------------------
 
-def _unscoped(rule) -> bool:
-    """No source restriction and no positive output interface."""
+def _unscoped(rule, nat) -> bool:
+    """No source restriction and no positive output interface. A target looked up in a map
+    keyed by the source (nft `snat ip prefix to ip saddr map {...}`) translates only the
+    sources the map lists: that is a source restriction."""
+    text = nat.address or ""
+    if "map" in text and "saddr" in text:
+        return False
     for m in rule.matches:
         if isinstance(m, AddressMatch) and m.field == "saddr" and not m.negated:
             return False
@@ -442,7 +447,7 @@ class OverbroadMasquerade(LintRule):
         for family in (4, 6):
             rules = [(t, c, r, nat) for t, c, r, nat, _ in nat_rules(host, family,
                                                                         ("postrouting",))
-                     if nat.kind in ("masquerade", "snat") and _unscoped(r)]
+                     if nat.kind in ("masquerade", "snat") and _unscoped(r, nat)]
             if not rules:
                 continue
             local = {a for a in local_addresses(host)}
