@@ -14,8 +14,12 @@ vocabulary is the iptables one (`iptables_options`), so `-i eth0` and `iifname "
   ("limit", "quota", "connlimit", "meter"), as their iptables modules do.
 - `meta ibriport/obriport` (also spelt ibrport/obrport) is the bridge port: PhysdevMatch
   "in"/"out"; `meta ibrname/obrname` is the bridge itself: PhysdevMatch "in-bridge"/"out-bridge".
-- `xt` statements (iptables-nft compat) keep their extension name; nft -j drops their parameters,
-  so matches become UnknownMatch(module=name) and targets keep only what their name implies.
+- `xt` statements (iptables-nft compat) keep their extension name; nft -j, and the text listing
+  for what it cannot translate back, drop their parameters, so matches become
+  UnknownMatch(module=name) and targets keep only what their name implies.
+- flag sets are words whichever way they are spelt: `a,b`, `{ a, b }`, `a | b` (nested or flat
+  `|`, as nft versions differ), and the numbers `nft -n` prints (`ct state 0x2,0x4`, `meta
+  pkttype 1`, `tcp flags 0x2 / 0x2,0x10`) become nft's names (`SYMBOLS`).
 - everything else compared to values is a FieldMatch whose `expr` is nft's own spelling
   ("ip dscp", "meta skuid", "ct original ip daddr"); unknown JSON is kept as compact JSON text.
 
@@ -52,6 +56,44 @@ REJECT_ICMP6 = {"admin-prohibited": "adm-prohibited"}
 RATE_STATEMENTS = frozenset(("limit", "quota", "ct count"))
 LIMIT_UNITS = {"second": "sec", "minute": "min"}
 XT_TARGET_KINDS = {"NOTRACK": NotrackAction()}
+
+
+# nft's symbol tables for the types `nft -n` prints as numbers (`ct state 0x2,0x4`, `meta
+# pkttype 1`): numbers become the names the symbolic listing and `nft -j` give, so `nft -n list
+# ruleset` and `nft list ruleset` build equal models. Bitmask types split a value into its bits.
+CT_STATES = {1: "invalid", 2: "established", 4: "related", 8: "new", 64: "untracked"}
+CT_STATUS = {1: "expected", 2: "seen-reply", 4: "assured", 8: "confirmed", 16: "snat",
+             32: "dnat", 512: "dying"}
+CT_EVENTS = {1 << i: n for i, n in enumerate(("new", "related", "destroy", "reply", "assured",
+                                              "protoinfo", "helper", "mark", "seqadj",
+                                              "secmark", "label"))}
+TCP_FLAGS = {1 << i: n for i, n in enumerate(TCP_FLAG_NAMES)}
+FIB_TYPES = dict(enumerate(("unspec", "unicast", "local", "broadcast", "anycast", "multicast",
+                            "blackhole", "unreachable", "prohibit")))
+ICMP_CODES = {0: "net-unreachable", 1: "host-unreachable", 2: "prot-unreachable",
+              3: "port-unreachable", 4: "frag-needed", 9: "net-prohibited",
+              10: "host-prohibited", 13: "admin-prohibited"}
+ICMPV6_CODES = {0: "no-route", 1: "admin-prohibited", 3: "addr-unreachable",
+                4: "port-unreachable", 5: "policy-fail", 6: "reject-route"}
+ICMPX_CODES = {0: "no-route", 1: "port-unreachable", 2: "host-unreachable",
+               3: "admin-prohibited"}
+REJECT_CODES = {"icmp": ICMP_CODES, "icmpv6": ICMPV6_CODES, "icmpx": ICMPX_CODES}
+ETHER_TYPES = {0x0800: "ip", 0x0806: "arp", 0x86DD: "ip6", 0x8100: "vlan"}
+ARPHRD = {1: "ether", 512: "ppp", 768: "ipip", 769: "ipip6", 772: "loopback", 776: "sit",
+          778: "ipgre"}
+SYMBOLS: dict[tuple, tuple[dict[int, str], bool]] = {  # left side -> (names, is a bitmask)
+    ("ct", "state"): (CT_STATES, True), ("ct", "status"): (CT_STATUS, True),
+    ("ct", "event"): (CT_EVENTS, True), ("ct", "direction"): ({0: "original", 1: "reply"}, False),
+    ("payload", "tcp", "flags"): (TCP_FLAGS, True),
+    ("payload", "icmp", "code"): (ICMP_CODES, False),
+    ("payload", "icmpv6", "code"): (ICMPV6_CODES, False),
+    ("fib", "type"): (FIB_TYPES, False),
+    ("meta", "pkttype"): ({0: "host", 1: "broadcast", 2: "multicast", 3: "other"}, False),
+    ("meta", "nfproto"): ({2: "ipv4", 10: "ipv6"}, False),
+    ("meta", "protocol"): (ETHER_TYPES, False), ("payload", "ether", "type"): (ETHER_TYPES, False),
+    ("payload", "vlan", "type"): (ETHER_TYPES, False),
+    ("meta", "iiftype"): (ARPHRD, False), ("meta", "oiftype"): (ARPHRD, False),
+}
 
 
 class Unmappable(ValueError):
@@ -285,19 +327,69 @@ def _port_ranges(right: object, op: str) -> tuple[tuple[int, int], ...]:
     return tuple(ranges)
 
 
+def _or_terms(item: object) -> list:
+    """The leaves of an OR of flags: nft 1.0.6 prints `a | b | c` nested, {"|": [{"|": [a, b]},
+    c]}, newer nft flat, {"|": [a, b, c]}; both are the same flag set."""
+    if type(item) is dict and len(item) == 1 and type(item.get("|")) is list:
+        return [leaf for x in item["|"] for leaf in _or_terms(x)]
+    if type(item) is list:
+        return [leaf for x in item for leaf in _or_terms(x)]
+    return [item]
+
+
 def _words(right: object) -> tuple[str, ...]:
-    """Flag-like values (`established,related`, a set of names) as lower-case words."""
+    """Flag-like values (`established,related`, `a | b`, a set of names) as lower-case words."""
     out = []
     for item in _items(right):
-        if isinstance(item, dict) and isinstance(item.get("|"), list) and len(item) == 1:
-            item = item["|"]  # `established | related`: the same flags, spelt as an OR
-        if isinstance(item, list):
-            out.extend(expr_text(i).lower() for i in item)
-        elif isinstance(item, (dict, bool)) or item is None:
-            raise Unmappable(compact(item))
-        else:
-            out.append(expr_text(item).lower())
+        for leaf in _or_terms(item):
+            if isinstance(leaf, (dict, bool)) or leaf is None:
+                raise Unmappable(compact(leaf))
+            out.append(expr_text(leaf).lower())
     return tuple(out)
+
+
+def _symbol_table(left: object) -> tuple[dict[int, str], bool] | None:
+    """The names of the values `left` is compared with, when nft has a symbol table for them."""
+    if type(left) is not dict or len(left) != 1:
+        return None
+    for kind, v in left.items():
+        if type(v) is not dict:
+            return None
+        if kind == "payload":
+            return SYMBOLS.get(("payload", v.get("protocol"), v.get("field")))
+        if kind == "ct":
+            return None if v.get("dir") else SYMBOLS.get(("ct", v.get("key")))
+        if kind == "fib":
+            return SYMBOLS.get(("fib", v.get("result")))
+        if kind == "meta":
+            return SYMBOLS.get(("meta", v.get("key")))
+    return None
+
+
+def named(left: object, right: object) -> object:
+    """`right` with the numbers of a symbolic type (as `nft -n` prints them) turned into names;
+    a number of a bitmask type holding several bits becomes their OR."""
+    table = _symbol_table(left)
+    return right if table is None else _named(right, *table)
+
+
+def _named(x: object, names: dict[int, str], bitmask: bool) -> object:
+    t = type(x)
+    if t is int:
+        if x in names:
+            return names[x]
+        if bitmask and x > 0:
+            bits = [1 << i for i in range(x.bit_length()) if x & (1 << i)]
+            if all(b in names for b in bits):
+                return {"|": [names[b] for b in bits]}
+        return x
+    if t is list:
+        return [_named(i, names, bitmask) for i in x]
+    if t is dict and len(x) == 1:
+        for k, v in x.items():
+            if k in ("set", "|", "range"):
+                return {k: _named(v, names, bitmask)}
+    return x
 
 
 def _values(right: object) -> tuple[str, ...]:
@@ -311,6 +403,8 @@ def _values(right: object) -> tuple[str, ...]:
 
 
 def _flag_list(value: object) -> tuple[str, ...]:
+    if isinstance(value, dict) and "|" in value:
+        value = _or_terms(value)
     if isinstance(value, list):
         return tuple(str(v).lower() for v in value)
     if isinstance(value, str):
@@ -352,6 +446,7 @@ def map_match(stmt: dict) -> list[Match]:
         return [UnknownMatch(compact(stmt))]
     op = body.get("op", "==")
     left, right = body["left"], body["right"]
+    right = named(left, right)
     negated = op == "!="
     try:
         got = _typed_match(op, left, right, negated)
@@ -472,6 +567,7 @@ def _masked_match(target, mask, right, negated) -> list[Match] | None:
                           negated=negated)]
     if kind == "payload" and (v.get("protocol"), v.get("field")) == ("tcp", "flags") \
             and not isinstance(right, dict):
+        mask, right = named(target, mask), named(target, right)
         return [TcpFlagsMatch(_flag_list(mask), _flag_list(right) if right != 0 else (),
                               negated=negated)]
     return None
@@ -557,7 +653,12 @@ def _reject(body: object) -> Verdict:
     if not isinstance(body, dict) or "type" not in body:
         return Verdict("reject")
     rtype = body["type"]
-    code = expr_text(body["expr"]) if body.get("expr") is not None else None
+    code = body.get("expr")
+    if type(code) is str and code.isdigit():  # `nft -n`: reject with icmpx 3
+        code = int(code)
+    if type(code) is int:
+        code = REJECT_CODES.get(rtype, {}).get(code, code)
+    code = expr_text(code) if code is not None else None
     if rtype == "tcp reset":
         with_ = "tcp-reset"
     elif code is None:
@@ -619,7 +720,7 @@ def _mangle(body: object) -> Action:
             if isinstance(value, int) and not isinstance(value, bool):
                 return MarkAction("connmark", "set", value, MASK32)
         if kind == "ct":
-            return CtSetAction(_ct_key(v), expr_text(value))
+            return CtSetAction(_ct_key(v), expr_text(named(key, value)))
     return OtherAction("mangle", (("key", expr_text(key)), ("value", expr_text(value))))
 
 
@@ -635,7 +736,7 @@ def _vmap(body: object) -> Action:
         if isinstance(item, list) and len(item) == 2:
             v = _verdict_of(item[1])
             if v is not None:
-                entries.append((expr_text(item[0]), v))
+                entries.append((expr_text(named(body.get("key"), item[0])), v))
                 continue
         return UnknownAction(compact({"vmap": body}), "vmap")
     return VerdictMap(key, tuple(entries))
@@ -650,9 +751,9 @@ def _xt(body: object) -> tuple[list[Match], list[Action]]:
     if xtype == "match":
         if name == "comment" and isinstance(detail.get("comment"), str):
             return [CommentMatch(detail["comment"])], []
-        return [UnknownMatch(f"xt match {name} (its parameters are not in nft -j output; "
+        return [UnknownMatch(f"xt match {name} (its parameters are not in nft's listing; "
                              "read this table from iptables-save)", name)], []
-    lost = (("xt", "parameters not in nft -j output"),)
+    lost = (("xt", "parameters not in nft's listing"),)
     if name in VERDICT_TARGETS:
         return [], [Verdict(VERDICT_TARGETS[name], options=lost)]
     if name in NAT_TARGETS:
@@ -663,7 +764,7 @@ def _xt(body: object) -> tuple[list[Match], list[Action]]:
         return [], [LogAction()]
     if name in OTHER_TARGETS:
         return [], [OtherAction(name, lost)]
-    return [], [UnknownAction(f"xt {xtype} {name} (its parameters are not in nft -j output; "
+    return [], [UnknownAction(f"xt {xtype} {name} (its parameters are not in nft's listing; "
                               "read this table from iptables-save)", name)]
 
 

@@ -31,7 +31,9 @@ Backends: a table holding `xt` statements, or an ip/ip6 table named like an ipta
 base chains all carry iptables' built-in names, was written by iptables-nft ("iptables-nft");
 every other table is "nft". nft -j drops xt parameters, so a dump with xt statements adds one
 NF003 "xt-compat-rules" warning naming the tables and asking for `iptables-save` output, whose
-view of the same table then wins in the host builder (its fidelity ranks higher).
+view of the same table then wins in the host builder (its fidelity ranks higher). The nft
+text listing translates most xt extensions back into nft syntax and prints bare `xt` only for the
+rest; NF003 words the loss by the input form (`XT_LOSS`).
 """
 from __future__ import annotations
 
@@ -61,6 +63,13 @@ IPTABLES_TABLES = {
     "security": frozenset(("INPUT", "FORWARD", "OUTPUT")),
 }
 ADD_COMMANDS = frozenset(("add", "create", "insert", "replace"))
+# Why xt parameters are missing, by input form: (NF003's reason, the assumption's aside).
+XT_LOSS = {
+    FIDELITY: ("nft -j does not print their parameters", "nft -j drops them"),
+    "nft-text": ("`nft list ruleset` prints them as `xt match NAME`/`xt target NAME` when it "
+                 "cannot translate them back into nft syntax, without their parameters",
+                 "nft could not translate them back and printed no parameters"),
+}
 IGNORED_COMMANDS = frozenset(("delete", "destroy", "flush", "rename", "list", "reset"))
 IDENTITY = frozenset(("family", "table", "name", "handle"))
 _HEAD = re.compile(r'\s*\{\s*"nftables"\s*:\s*\[\s*')
@@ -377,15 +386,16 @@ class _Builder:
                                  "ruleset is read as if they had not run")
         if xt_tables:
             listed = ", ".join(xt_tables)
+            why, dropped = XT_LOSS.get(self.fidelity, XT_LOSS[FIDELITY])
             c.problems.append(Diagnostic(
                 "NF003", "xt-compat-rules", Severity.WARNING,
-                f"iptables-nft rules shown as bare `xt` statements in {listed}: nft -j does not "
-                "print their parameters, so those matches are read as \"may match\" and those "
-                "targets without their options. Paste `iptables-save` (and `ip6tables-save`) "
-                "output for these tables; it replaces this view of them.",
+                f"iptables-nft rules shown as bare `xt` statements in {listed}: {why}, so those "
+                "matches are read as \"may match\" and those targets without their options. "
+                "Paste `iptables-save` (and `ip6tables-save`) output for these tables; it "
+                "replaces this view of them.",
                 first_xt or Span(self.source), key=("xt-compat-rules", self.source)))
             c.assumptions.append(f"{self.source}: xt rules in {listed} were read without their "
-                                 "parameters (nft -j drops them)")
+                                 f"parameters ({dropped})")
         return c
 
 

@@ -334,9 +334,10 @@ class _ToJson(Transformer):
             right = right == "exists"
         return {"match": {"op": op, "left": left, "right": right}}
 
-    def masked_match(self, items):
-        left, value, mask = items[0], _val(items[1]), _val(items[2])
-        return {"match": {"op": "==", "left": {"&": [left, mask]}, "right": value}}
+    def masked_match(self, items):  # `tcp flags [!=] syn / syn,ack`
+        op = items[1] if len(items) == 4 else "=="
+        left, value, mask = items[0], _val(items[-2]), _val(items[-1])
+        return {"match": {"op": op, "left": {"&": [left, mask]}, "right": value}}
 
     def vmap_stmt(self, items):
         return {"vmap": {"key": _val(items[0]), "data": items[1]}}

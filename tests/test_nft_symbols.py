@@ -1,0 +1,117 @@
+"""Flag sets and symbolic values read alike whichever way nft spells them: nested or flat `|`
+(nft versions differ), `nft -n` numbers, and the xt-compat warning worded by input form."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from nflint.frontends import nft_json, nft_text
+from nflint.frontends.nft_exprs import StatementMapper
+from nflint.matches import ConntrackMatch, TcpFlagsMatch
+from nflint.statements import CtSetAction, VerdictMap
+
+DATA = Path(__file__).resolve().parent / "data" / "nft" / "symbols"
+
+
+def _model(c) -> list:
+    def strip(x):
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            return {f.name: strip(getattr(x, f.name)) for f in dataclasses.fields(x)
+                    if f.name not in ("span", "handle", "raw")}
+        if isinstance(x, (list, tuple)):
+            return [strip(i) for i in x]
+        return x
+    return [strip(t) for t in c.tables]
+
+
+def _matches(stmt: dict):
+    matches, _, _ = StatementMapper().rule([stmt, {"accept": None}])
+    return matches
+
+
+def _ct(key: str, right, op: str = "!="):
+    return {"match": {"op": op, "left": {"ct": {"key": key}}, "right": right}}
+
+
+@pytest.mark.parametrize("right", [
+    {"|": [{"|": ["confirmed", "snat"]}, "dnat"]},  # nft 1.0.6 -j
+    {"|": ["confirmed", {"|": ["snat", "dnat"]}]},
+    {"|": ["confirmed", "snat", "dnat"]},  # newer nft -j, and the text frontend
+    {"|": [8, 16, 32]},  # nft -n
+])
+def test_an_or_of_flags_is_one_flag_set_however_nested(right):
+    assert _matches(_ct("status", right)) == (
+        ConntrackMatch("status", ("confirmed", "snat", "dnat"), negated=True),)
+
+
+def test_ct_state_not_established_or_related_as_nft_1_0_6_prints_it():
+    doc = json.loads((DATA / "listing.json").read_text())
+    first = next(o["rule"] for o in doc["nftables"] if "rule" in o)
+    assert first["expr"][0]["match"]["right"] == {"|": ["established", "related"]}
+    status = [o["rule"]["expr"][0] for o in doc["nftables"] if "rule" in o
+              and "|" in json.dumps(o["rule"]["expr"][0]) and "status" in json.dumps(o)]
+    assert status and isinstance(status[0]["match"]["right"]["|"][0], dict)  # nested
+    c = nft_json.parse(json.dumps(doc), "listing.json")
+    rules = c.tables[0].chains[0].rules
+    assert rules[0].matches == (ConntrackMatch("state", ("established", "related"),
+                                               negated=True),)
+    assert ConntrackMatch("status", ("confirmed", "snat", "dnat"), negated=True) in [
+        m for r in rules for m in r.matches]
+
+
+def test_numeric_listing_reads_like_the_symbolic_one_and_the_json():
+    """`nft -n list ruleset` and `nft list ruleset` of one ruleset (nft 1.0.6) give one model,
+    and it is the model of `nft -j list ruleset`."""
+    symbolic = nft_text.parse((DATA / "listing.nft").read_text(), "listing.nft")
+    numeric = nft_text.parse((DATA / "listing-n.nft").read_text(), "listing-n.nft")
+    from_json = nft_json.parse((DATA / "listing.json").read_text(), "listing.json")
+    for c in (symbolic, numeric, from_json):
+        assert not [p.message for p in c.problems]
+    assert "0x2" in (DATA / "listing-n.nft").read_text()
+    assert _model(numeric) == _model(symbolic) == _model(from_json)
+    rules = [r for t in numeric.tables for ch in t.chains for r in ch.rules]
+    assert rules[1].matches == (ConntrackMatch("state", ("established", "related", "new")),)
+    vmap = next(a for r in rules for a in r.actions if isinstance(a, VerdictMap))
+    assert [k for k, _ in vmap.entries] == ["invalid", "established"]
+    assert CtSetAction("event", "new,related") in [a for r in rules for a in r.actions]
+    masks = [m for r in rules for m in r.matches if isinstance(m, TcpFlagsMatch)]
+    assert masks[0] == TcpFlagsMatch(("syn", "ack"), ("syn",))
+    assert TcpFlagsMatch(("fin", "syn", "rst", "ack"), ("syn",), negated=True) in masks
+
+
+@pytest.mark.parametrize("mask", [0x12, [2, 16], ["syn", "ack"], {"|": ["syn", "ack"]}])
+def test_a_mask_of_flags_in_any_spelling(mask):
+    stmt = {"match": {"op": "==", "left": {"&": [
+        {"payload": {"protocol": "tcp", "field": "flags"}}, mask]}, "right": 2}}
+    (_, flags) = _matches(stmt)
+    assert flags == TcpFlagsMatch(("syn", "ack"), ("syn",))
+
+
+def test_numbers_without_a_name_stay_numbers():
+    assert _matches(_ct("state", 0x100, op="==")) == (ConntrackMatch("state", ("256",)),)
+    assert _matches(_ct("direction", 7, op="==")) == (ConntrackMatch("direction", ("7",)),)
+
+
+XT_RULE = [
+    {"table": {"family": "ip", "name": "filter"}},
+    {"chain": {"family": "ip", "table": "filter", "name": "FORWARD", "type": "filter",
+               "hook": "forward", "prio": 0, "policy": "drop"}},
+    {"rule": {"family": "ip", "table": "filter", "chain": "FORWARD",
+              "expr": [{"xt": {"type": "match", "name": "physdev"}}, {"accept": None}]}},
+]
+
+
+@pytest.mark.parametrize("fidelity,says,never", [
+    ("nft-json", "nft -j does not print", "nft list ruleset"),
+    ("nft-text", "`nft list ruleset` prints them", "nft -j"),
+])
+def test_xt_warning_is_worded_by_input_form(fidelity, says, never):
+    c = nft_json.contribution_from_objects(XT_RULE, "in", fidelity=fidelity)
+    (nf003,) = [p for p in c.problems if p.code == "NF003"]
+    assert says in nf003.message and never not in nf003.message
+    assert never not in " ".join(c.assumptions)
+    fwd = c.tables[0].chains[0].rules[0]
+    assert "nft -j" not in fwd.matches[0].text
