@@ -430,3 +430,20 @@ def test_unreadable_target_text_is_kept_on_the_right_action():
     assert mark.actions[0].text.endswith("MARK frob 7") and mark.verdict is None
     assert syn.actions[0].name == "SYNPROXY"
     assert ("listing", "SYNPROXY sack-perm mss 1460") in syn.actions[0].options
+
+
+def test_old_ip6tables_blank_opt_column():
+    text = textwrap.dedent("""\
+        Chain INPUT (policy ACCEPT 0 packets, 0 bytes)
+         pkts bytes target     prot opt in     out     source               destination
+            0     0 ACCEPT     all      lo     *       ::/0                 ::/0
+            0     0 ACCEPT     tcp      *      *       2001:db8::/32        ::/0                 tcp dpt:22
+            0     0            all      *      *       ::/0                 ::/0
+        """)
+    got = iptables_list.parse(text, "old6.txt", hint={"family": "ip6", "table": "filter"})
+    assert not got.problems
+    lo, ssh, bare = got.tables[0].chain("INPUT").rules
+    assert lo.matches == (InterfaceMatch("in", ("lo",)),) and lo.actions == (Verdict("accept"),)
+    assert PortMatch("dport", ((22, 22),), "tcp") in ssh.matches
+    assert bare.actions == () and bare.matches == ()
+    assert any("opt column" in a for a in got.assumptions)

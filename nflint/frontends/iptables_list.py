@@ -30,7 +30,8 @@ from ..matches import Match, ModuleMatch, UnknownMatch
 from ..ruleset import Chain, Rule, Table
 from ..span import Span
 from ..statements import Action, LogAction, NatAction, OtherAction, UnknownAction, Verdict
-from .iptables_options import KNOWN_TARGETS, OptionError, RuleMapper, Spec, protocol_name
+from .iptables_options import (KNOWN_TARGETS, PROTOCOL_NAMES, OptionError, RuleMapper, Spec,
+                               protocol_name)
 
 FIDELITY = "iptables-list"
 BUILTIN_CHAINS = {
@@ -76,6 +77,22 @@ def _parser():
     from .. import grammars
     return Lark(grammars.read("iptables_list.lark"), parser="lalr",
                 start=["chain_header", "column_header", *sorted(set(_LAYOUTS.values()))])
+
+
+_PROTO_WORDS = frozenset(PROTOCOL_NAMES) | frozenset(PROTOCOL_NAMES.values()) | {"ipv6-icmp"}
+
+
+def _with_opt_column(text: str, layout: str) -> str:
+    """Old ip6tables printed the opt column blank: put `--` back after the protocol column
+    (the first protocol-like word where the target or the protocol may stand)."""
+    words = text.split()
+    skip = (1 if layout.endswith("_num") else 0) + (2 if layout.startswith("rule_verbose") else 0)
+    for k in (skip, skip + 1):
+        if k < len(words) and words[k].lstrip("!").lower() in _PROTO_WORDS:
+            if k + 1 < len(words) and re.fullmatch(r"[-!][-f]", words[k + 1]):
+                return text
+            return " ".join(words[:k + 1] + ["--"] + words[k + 1:])
+    return text
 
 
 def count(text: str) -> int:
@@ -567,6 +584,13 @@ class _Listing:
             start = self.layout
         fast = _FAST.get(start)
         m = fast.match(text) if fast is not None else None
+        if m is None and fast is not None:
+            m = fast.match(_with_opt_column(text, start))
+            if m is not None:
+                note = ("listing without an opt column (ip6tables before 1.8 left it blank); "
+                        "read as `--`")
+                if note not in self.assumptions:
+                    self.assumptions.append(note)
         if m is not None:
             self.rule(lineno, start, list(m.groups()))
             return
