@@ -184,7 +184,7 @@ class Ipv6PolicyGap(LintRule):
         yield self.diagnostic(
             f"a new connection from outside to tcp/{port} is dropped over IPv4 but accepted "
             f"over IPv6: {what}{where}{doubt}", span, related=related, severity=sev,
-            fix=Fix("give IPv6 the same default-deny input policy (ICMPv6 allowed for neighbour "
+            fix=Fix("mirror the IPv4 input accepts you need (ssh, ...) in IPv6 first, then give IPv6 the same default-deny input policy (ICMPv6 allowed for neighbour "
                     "discovery), or filter both families in an inet table", _v6_fix(host)),
             key=("ipv6-policy-gap", "input", str(port)))
 
