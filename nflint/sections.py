@@ -228,8 +228,20 @@ def _ip(args: list[str]) -> CommandInfo:
     return CommandInfo(None, hint, f"no frontend reads `ip {obj or ''}` output".replace(" ``", ""))
 
 
+_FILTER_RE = re.compile(r"\|\s*(?:sudo\s+)?(?:grep|egrep|fgrep|rg|head|tail|awk|sed|cut)\b")
+
+
 def describe_command(command: str) -> CommandInfo:
-    """The format (and frontend hint) of a command's output, from the command line."""
+    """The format (and frontend hint) of a command's output, from the command line; a pipe
+    through grep/head/... adds `filtered` (the output shows only part of the state)."""
+    info = _describe(command)
+    if _FILTER_RE.search(command):
+        info = CommandInfo(info.format, dict(info.hint, filtered=True), info.note,
+                           info.output_is_command)
+    return info
+
+
+def _describe(command: str) -> CommandInfo:
     words = _first_command(command)
     if not words:
         return CommandInfo(None, {}, "empty command")

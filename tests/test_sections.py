@@ -66,7 +66,7 @@ def test_prompt_lines(line, command):
      {"family": "ip", "backend": "iptables-nft", "table": "nat"}),
     ("nft -j list ruleset", "nft-json", {}),
     ("nft list ruleset", "nft-text", {}),
-    ("sysctl -a | grep rp_filter", "sysctl", {}),
+    ("sysctl -a | grep rp_filter", "sysctl", {"filtered": True}),
     ("ip -j addr", "ip-json", {}),
     ("ip -d link show", "ip-link", {}),
     ("ip a", "ip-addr", {}),
@@ -76,8 +76,8 @@ def test_prompt_lines(line, command):
     ("brctl show", "brctl", {}),
     ("docker network inspect lan137", "docker-inspect", {}),
     ("docker network create -d bridge x", "docker-create", {}),
-    ("conntrack -E -o extended | grep 5000", "conntrack", {}),
-    ("journalctl -k | grep INVALID", "kernel-log", {}),
+    ("conntrack -E -o extended | grep 5000", "conntrack", {"filtered": True}),
+    ("journalctl -k | grep INVALID", "kernel-log", {"filtered": True}),
     ("dmesg -T", "kernel-log", {}),
     ("cat /etc/netplan/01-netcfg.yaml", "netplan", {}),
     ("iptables -I FORWARD -j ACCEPT", None, {"family": "ip"}),
@@ -363,3 +363,14 @@ def test_sections_never_overlap_and_cover_every_line():
         wanted = {i + 1 for i, line in enumerate(lines)
                   if line.strip() and not line.strip().startswith(("```", "~~~"))}
         assert wanted <= set(covered), text
+
+
+def test_grep_filtered_listing():
+    assert describe_command("iptables -L -n -v | grep DOCKER").hint["filtered"] is True
+    assert "filtered" not in describe_command("iptables -L -n -v").hint
+    text = ("$ sudo iptables -t nat -L -n -v | grep 5000\n"
+            " 1780  107K DNAT       6    --  !br0 *       0.0.0.0/0            0.0.0.0/0"
+            "            tcp dpt:5000 to:198.51.100.4:5000\n")
+    host, problems, secs = inputs.load_host([inputs.InputText("g.txt", text)])
+    assert secs[0].format == "iptables-list" and not problems
+    assert any("filtered listing" in a for a in host.assumptions)

@@ -551,6 +551,7 @@ class _Listing:
         self.assumptions: list[str] = []
         self.tables: list[dict] = []  # {"chains": [...], "line": n, "targets": set()}
         self.chain: dict | None = None
+        self.orphans = 0  # rule lines of a filtered listing that lost their chain
 
     def span(self, line: int, column: int = 1, end_column: int | None = None) -> Span:
         return Span(self.source, line + self.offset, column, line + self.offset
@@ -577,6 +578,9 @@ class _Listing:
         elif first in ("num", "pkts", "target") and " prot " in f" {stripped} ":
             start = "column_header"
         elif self.layout is None:
+            if self.hint.get("filtered"):
+                self.orphans += 1  # `| grep` kept the rule but not its chain header
+                return
             self.error(lineno, 1, "rule line before any column header (expected `Chain NAME "
                                   "(...)` and a `target prot opt ...` header)")
             return
@@ -649,6 +653,9 @@ class _Listing:
     def rule(self, lineno: int, layout: str, children: list) -> None:
         """One rule line; `children` are its columns in grammar order (None: absent)."""
         if self.chain is None:
+            if self.hint.get("filtered"):
+                self.orphans += 1
+                return
             self.error(lineno, 1, "rule line before any `Chain` header")
             return
         raw = " ".join(str(t) for t in children if t is not None)
@@ -716,6 +723,10 @@ class _Listing:
 
     def finish(self) -> list[Table]:
         out = []
+        if self.orphans:
+            self.assumptions.append(
+                f"{self.orphans} rule line(s) of the filtered listing in {self.source} (`| grep` "
+                "or similar) came without their chain header and are not in the model")
         family = self.hint.get("family") or "ip"
         backend = self.hint.get("backend")
         if backend is None:
