@@ -18,7 +18,7 @@ from nflint.matches import AddressMatch, InterfaceMatch
 from nflint.netstate import Interface
 from nflint.span import Span
 
-from .model_queries import known_networks, nat_rules, outside_address
+from .model_queries import known_networks, outside_address
 
 WHATIF = Span("<nflint what-if>")
 WHATIF_UPLINK = "nflint-uplink0"  # an interface name no rule of a real ruleset names
@@ -67,8 +67,14 @@ def bridges_from_masquerade(host: Host) -> dict[str, ipaddress.IPv4Network]:
     """`-s NET ! -o BRIDGE -j MASQUERADE` (nft `ip saddr NET oifname != "BRIDGE" masquerade`):
     the rule's own statement that NET lives behind BRIDGE."""
     out: dict[str, ipaddress.IPv4Network] = {}
-    for _, _, rule, nat, _ in nat_rules(host, 4, ("postrouting",)):
-        if nat.kind not in ("masquerade", "snat"):
+    # every chain of a table with a nat postrouting chain: Docker 29 reaches its per-bridge
+    # chains through named verdict maps, and for where a subnet lives any statement will do
+    rules = [r for t in host.tables if t.family in ("ip", "inet") and any(
+        c.type == "nat" and c.hook == "postrouting" for c in t.base_chains)
+        for c in t.chains for r in c.rules]
+    for rule in rules:
+        nat = rule.nat
+        if nat is None or nat.kind not in ("masquerade", "snat"):
             continue
         nets = [n for m in rule.matches if isinstance(m, AddressMatch) and m.field == "saddr"
                 and not m.negated for n in m.networks if n.version == 4 and n.prefixlen < 31]
