@@ -23,6 +23,13 @@ MAX_PUBLISHED = 64
 CLOSED_PORTS = (9, 7, 13, 37)  # discard/echo/daytime/time: ports nothing should publish
 
 
+def _named_ingress(rule) -> bool:
+    """A DNAT for one named input interface (`-i ppp0`): a router's port forward, published
+    where its admin chose, not on every address of the host."""
+    return any(isinstance(m, InterfaceMatch) and m.direction == "in" and not m.negated and
+               not any(n.endswith(("+", "*")) for n in m.names) for m in rule.matches)
+
+
 def _all_dropped_in(trace, hook: str) -> bool:
     return all(drop_step(b) is not None and drop_step(b).hook == hook for b in trace.branches)
 
@@ -84,7 +91,9 @@ class PublishedPortBypassesInputFirewall(LintRule):
         DNATed and forwarded (the forward path filters nothing by source) while the second dies
         in the input hook (INPUT policy DROP, a final DROP/REJECT, ufw's or firewalld's chains:
         all evaluated as the kernel does). Without an `ip addr` dump, nflint completes the host
-        from its MASQUERADE rules and an assumed uplink, and says so.
+        from its MASQUERADE rules and an assumed uplink, and says so. A DNAT for one named input
+        interface (`-i ppp0`, a router's port forward) is published where its admin chose and
+        is not reported.
 
     Why it matters:
         `ufw deny 8080`, a firewalld zone or `INPUT DROP` look like they protect the host, but
@@ -130,7 +139,8 @@ class PublishedPortBypassesInputFirewall(LintRule):
     severity = Severity.ERROR
 
     def check(self, host):
-        ports = [p for p in published_ports(host) if p[4] is None][:MAX_PUBLISHED]
+        ports = [p for p in published_ports(host) if p[4] is None and
+                 not _named_ingress(p[1])][:MAX_PUBLISHED]
         if not ports:
             return
         up = uplink(host)
