@@ -115,3 +115,19 @@ def test_xt_warning_is_worded_by_input_form(fidelity, says, never):
     assert never not in " ".join(c.assumptions)
     fwd = c.tables[0].chains[0].rules[0]
     assert "nft -j" not in fwd.matches[0].text
+
+
+@pytest.mark.parametrize("family", ["ipX", "IP", "iP6", "ip6X"])
+def test_quick_shape_key_never_hides_an_invalid_object(family):
+    """The quick key folds upper case and drops digits: an enum word spelt with either must
+    still be validated (and rejected) after a valid object of the same layout."""
+    def rule(fam, port):
+        return {"rule": {"family": fam, "table": "t", "chain": "c", "handle": 3, "expr": [
+            {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}},
+                       "right": port}}, {"accept": None}]}}
+    objs = [{"table": {"family": "ip", "name": "t"}}, rule("ip", 22), rule("ip6", 80),
+            rule(family, 8080), rule("ip", 443)]
+    c = nft_json.parse(json.dumps({"nftables": objs}), "q.json")
+    assert [p.span.pointer for p in c.problems] == ["/nftables/3/rule/family"]
+    assert nft_json.quick_key(json.dumps(rule("ip", 22))) == nft_json.quick_key(
+        json.dumps(rule("ip", 8080)))

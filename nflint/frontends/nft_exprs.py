@@ -912,14 +912,22 @@ class StatementMapper:
                         except TypeError:  # a list or dict inside the left side
                             key = (body.get("op"), repr(body.get("left")), type(right), right)
                             got = self._memo.get(key)
-                        if got is not None:
-                            return got
+                    else:
+                        key = (kind, repr(body))
+                        got = self._memo.get(key)
+                    if got is not None:
+                        return got
+                elif kind != "xt":  # nat targets, vmaps, marks: repr tells types apart
+                    key = (kind, repr(body))
+                    got = self._memo.get(key)
+                    if got is not None:
+                        return got
         try:
             m, a = map_statement(stmt)
         except Exception:  # a mapper bug must not lose the rule: keep it as unknown
             m, a = [], [UnknownAction(compact(stmt))]
         got = (tuple(m), tuple(a))
-        if key is not None and len(self._memo) < 100_000:
+        if key is not None and len(self._memo) < 200_000:
             self._memo[key] = got
         return got
 
