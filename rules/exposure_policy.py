@@ -74,6 +74,18 @@ def _v6_fix(host):
             f"{b} -P {c.name} DROP")
 
 
+def _v6_forward_fix(six, bridge: str) -> tuple[str, ...]:
+    if not six:
+        return ()
+    t, c = six[0]
+    if nft_syntax(t):
+        return (f"nft insert rule {t.family} {t.name} {c.name} iifname != "
+                f"{quote(chr(34) + bridge + chr(34))} oifname {quote(chr(34) + bridge + chr(34))} "
+                f"ct state new drop",)
+    return (f"{iptables_binary(t)} -I {c.name} 1 ! -i {bridge} -o {bridge} -m conntrack "
+            f"--ctstate NEW -j DROP",)
+
+
 class Ipv6PolicyGap(LintRule):
     """The host's IPv4 input firewall drops new connections that its IPv6 firewall accepts,
     while the host has global IPv6 addresses (or IPv6 Docker networks): it is open over IPv6.
@@ -88,6 +100,8 @@ class Ipv6PolicyGap(LintRule):
         addresses or a Docker network has EnableIPv6, a warning when no `ip addr` dump says
         whether the host has IPv6, and an info finding when only IPv4 rules were given while
         the interfaces carry global IPv6 ("no ip6tables dump given": unknown, not open).
+        For Docker networks with EnableIPv6 it also compares the forward hook's verdicts on a
+        new connection from outside to a container of the network, over IPv4 and IPv6.
 
     Why it matters:
         iptables rules do not apply to IPv6; `ip6tables` defaults to ACCEPT. A host firewalled
@@ -128,6 +142,59 @@ class Ipv6PolicyGap(LintRule):
     severity = Severity.ERROR
 
     def check(self, host):
+        yield from self._input_gap(host)
+        yield from self._container_gap(host)
+
+    def _container_gap(self, host):
+        """Containers of an IPv6 Docker network: the forward hook's verdict on a new
+        connection from outside to a container, over IPv4 and over IPv6."""
+        if not _ipv6_known(host) or not base_chains(host, "forward", 4):
+            return
+        from nflint.engine import HostIndex
+        topo = HostIndex.of(host).topology
+        for net in host.docker_networks:
+            if not net.enable_ipv6:
+                continue
+            subs = {}
+            for text in net.subnets:
+                try:
+                    n = ipaddress.ip_network(text, strict=False)
+                except ValueError:
+                    continue
+                subs.setdefault(n.version, n)
+            bridge = topo.bridge_of(net)
+            if 4 not in subs or 6 not in subs or bridge is None:
+                continue
+            dst4, dst6 = str(subs[4].network_address + 2), str(subs[6].network_address + 2)
+            for port in PROBE_PORTS:
+                p4 = _syn(outside_address(host, 4), dst4, port, OTHER_IFACE)
+                p4.oif = bridge
+                fate4, certain4 = _decided(host, p4, "forward")
+                if fate4 is None or not certain4:
+                    continue
+                p6 = _syn(outside_address(host, 6), dst6, port, OTHER_IFACE)
+                p6.oif = bridge
+                fate6, certain6 = _decided(host, p6, "forward")
+                if fate6 is not None or not certain6:
+                    break
+                six = base_chains(host, "forward", 6)
+                what = (f"{six[0][0].label} {six[0][1].name} accepts it" if six else
+                        "no IPv6 forward chain filters it")
+                related = [Related(fate4.step.span, "IPv4 drops it here")] \
+                    if fate4.step is not None and fate4.step.span is not None else []
+                yield self.diagnostic(
+                    f"Docker network {net.name} has EnableIPv6: a new connection from outside "
+                    f"to tcp/{port} of a container on {bridge} is dropped over IPv4 "
+                    f"({dst4}) but forwarded over IPv6 ({dst6}): {what}",
+                    six[0][1].span if six else net.span, related=related,
+                    fix=Fix("let Docker write its IPv6 rules (daemon.json \"ip6tables\": true, "
+                            "the default since Docker 27), or drop new inbound IPv6 "
+                            "connections to the network in the forward path",
+                            _v6_forward_fix(six, bridge)),
+                    key=("ipv6-policy-gap", "forward", net.name))
+                break
+
+    def _input_gap(self, host):
         if not base_chains(host, "input", 4):
             return
         g6 = _global6(host)
