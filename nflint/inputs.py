@@ -7,6 +7,7 @@ listed with what happened, and the rest of the input is still read.
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Iterable, Union
 
 from . import sections as sectioning
 from .diagnostics import Diagnostic, Severity
-from .host import Host, HostBuilder
+from .host import Contribution, Host, HostBuilder
 from .sections import Section
 from .span import Span
 
@@ -115,6 +116,27 @@ def sections_of(inp: InputText, fmt: str | None = None) -> list[Section]:
     return found
 
 
+def _merge_excerpts(contribution: Contribution, seen: dict) -> Contribution:
+    """A paste often shows one table in several excerpts (the nat PREROUTING part, later its
+    POSTROUTING part). Within one input, a table seen before at the same fidelity gains the
+    new excerpt's chains (a chain shown again replaces its earlier copy) instead of being
+    replaced by it; HostBuilder then keeps the merged table."""
+    merged = []
+    for t in contribution.tables:
+        key = (t.backend, t.family, t.name, contribution.fidelity)
+        old = seen.get(key)
+        if old is not None:
+            names = {c.name for c in t.chains}
+            t = dataclasses.replace(
+                old, chains=tuple(c for c in old.chains if c.name not in names) + t.chains,
+                sets=old.sets + tuple(x for x in t.sets if x not in old.sets),
+                objects=old.objects + tuple(x for x in t.objects if x not in old.objects),
+                complete=old.complete and t.complete)
+        seen[key] = t
+        merged.append(t)
+    return dataclasses.replace(contribution, tables=merged) if merged else contribution
+
+
 def _build(texts: list[InputText], fmt: str | None) -> tuple[Host, list[Diagnostic],
                                                              list[Section]]:
     builder = HostBuilder()
@@ -122,10 +144,11 @@ def _build(texts: list[InputText], fmt: str | None) -> tuple[Host, list[Diagnost
     problems: list[Diagnostic] = []
     for inp in texts:
         builder.add_source(inp.source)
+        seen: dict = {}
         for s in sections_of(inp, fmt):
             all_sections.append(s)
             if s.contribution is not None:
-                builder.add(s.contribution)  # type: ignore[arg-type]
+                builder.add(_merge_excerpts(s.contribution, seen))  # type: ignore[arg-type]
             else:
                 problems.extend(s.problems)
     problems = builder.problems + problems

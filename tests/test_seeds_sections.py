@@ -110,4 +110,7 @@ def test_seed2_model(seed2):
     # mangled JSON: reported, with a line inside the pasted output
     assert any(52 <= p.span.line <= 103 for p in problems)
     assert {t.name for t in host.tables} >= {"nat", "filter", "firewalld"}
+    # the nat table is shown in two excerpts (prerouting, postrouting): both parts are kept
+    nat = next(t for t in host.tables if t.name == "nat" and t.family == "ip")
+    assert {"PREROUTING", "DOCKER", "POSTROUTING"} <= {c.name for c in nat.chains}
     assert any(121 <= p.span.line <= 202 for p in problems)  # `dnat to` without an address
