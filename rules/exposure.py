@@ -6,7 +6,6 @@ Each finding comes from flows simulated by the engine; the message cites the ste
 """
 from __future__ import annotations
 
-import ipaddress
 
 from nflint.diagnostics import Fix, Related, Severity
 from nflint.engine import Flow, HostIndex, published_ports, simulate
