@@ -118,3 +118,14 @@ def test_raw_drop_kills_routed_accept_and_the_printed_fix_opens_it(lab):
     _apply(host, hits[0])
     assert lab.tcp_connect(peer, ctr, "198.18.0.2", 80, timeout=TIMEOUT).kind == "ok"
     assert not _check(host, "NF302")
+
+
+def test_input_drop_blocks_container_to_host_and_the_printed_fix_opens_it(lab):
+    _, host, ctr, _ = _build(lab)
+    host.serve_tcp(53)
+    assert lab.tcp_connect(ctr, None, "198.18.0.1", 53, timeout=TIMEOUT).kind == "timeout"
+    hits = _check(host, "NF304")
+    assert len(hits) == 1 and "br0" in hits[0].message, [d.message for d in hits]
+    _apply(host, hits[0])
+    assert lab.tcp_connect(ctr, None, "198.18.0.1", 53, timeout=TIMEOUT).kind == "ok"
+    assert not _check(host, "NF304")
