@@ -80,7 +80,7 @@ def _frontend_failed(section: Section, fmt: str, exc: BaseException) -> Diagnost
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
     return Diagnostic(
-        "NF005", "rule-crashed", Severity.WARNING,
+        "NF008", "frontend-crashed", Severity.WARNING,
         f"the {fmt} frontend failed on lines {section.start_line}-{section.end_line} "
         f"({type(exc).__name__}: {exc}{at}); that section is not in the model, please report "
         "this", Span(section.source, section.text_start), key=(fmt, type(exc).__name__))

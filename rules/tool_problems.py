@@ -65,3 +65,33 @@ class RuleCrashed(ReportedByFrontends):
     code = "NF005"
     name = "rule-crashed"
     severity = Severity.WARNING
+
+
+class FrontendCrashed(ReportedByFrontends):
+    """A frontend failed on one section of the input; that section is missing from the model.
+
+    What it does:
+        Catches an exception raised while one section (one dump in a paste) was being read and
+        reports the section's line range and where the failure happened.
+
+    Why it matters:
+        Everything that section describes (a table, sysctls, interfaces) is absent, so findings
+        that depend on it are missing or rest on assumptions instead.
+
+    Example:
+        A dump in a format variant nflint has never seen.
+
+    Use instead:
+        A fixed nflint: please report the message with the section's text.
+
+    Fix:
+        Report it; meanwhile pass that dump as its own file, or in its canonical form
+        (`iptables-save` rather than a listing, `nft -j list ruleset` rather than text).
+
+    References:
+        - README, "Usage" (`nflint check --show-sections`)
+    """
+
+    code = "NF008"
+    name = "frontend-crashed"
+    severity = Severity.WARNING

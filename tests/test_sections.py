@@ -274,7 +274,7 @@ def test_missing_or_broken_frontend_never_crashes(monkeypatch):
     monkeypatch.setattr(frontends, "get", lambda fmt: boom if fmt == "sysctl" else _real_get(fmt))
     host, problems, secs = inputs.load_host([inputs.InputText("t.txt", text)])
     assert secs[0].contribution is None and "frontend failed" in secs[0].note
-    assert [p.code for p in problems] == ["NF005"]
+    assert [p.code for p in problems] == ["NF008"]
     assert problems[0].span.line == 1 and host.tables
 
 

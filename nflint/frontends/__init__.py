@@ -6,7 +6,7 @@ starts further down a pasted text), `hint` carries what a shell prompt said (e.g
 {"table": "nat", "family": "ip6", "backend": "iptables-legacy"}). Frontends never raise on bad
 input: they report `NF001 syntax-error` problems and keep going.
 
-Formats register here by name; `detect()` guesses a format from content.
+Formats register here by name; nflint/sections.py decides which format a text is.
 """
 from __future__ import annotations
 
@@ -50,26 +50,6 @@ def get(fmt: str) -> Frontend:
 
 def register(fmt: str, target: str) -> None:
     FORMATS[fmt] = target
-
-
-def detect(text: str) -> str | None:
-    """A format name for a whole input, from its first meaningful lines (no prompts)."""
-    for line in text.splitlines()[:200]:
-        s = line.strip()
-        if not s:
-            continue
-        if s.startswith("{") or s.startswith("["):
-            return "nft-json" if '"nftables"' in text[:4096] else None
-        if s.startswith("*") or s.startswith(":") or s.startswith("-A ") or s.startswith("COMMIT"):
-            return "iptables-save"
-        if s.startswith("table ") or s.startswith("flush ruleset") or s.startswith("define "):
-            return "nft-text"
-        if s.startswith("#"):
-            if "iptables" in s and ("save" in s or "Generated" in s):
-                return "iptables-save"
-            continue
-        return None
-    return None
 
 
 Parser = Callable[..., Contribution]
