@@ -123,8 +123,9 @@ class Table:
     def chain(self, name: str) -> Chain | None:
         return self.chain_map.get(name)
 
-    @property
+    @cached_property
     def base_chains(self) -> tuple[Chain, ...]:
+        # Cached: rules ask per probe, and a kube-proxy table has 35k chains of which 5 hook.
         return tuple(c for c in self.chains if c.is_base)
 
     @property
