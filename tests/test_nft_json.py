@@ -9,7 +9,7 @@ import re
 import pytest
 
 from nflint import grammars
-from nflint.frontends import FORMATS, detect, get
+from nflint.frontends import FORMATS, get
 from nflint.frontends import nft_json
 from nflint.frontends.nft_exprs import StatementMapper, expr_text
 from nflint.host import Contribution, HostBuilder
@@ -17,6 +17,7 @@ from nflint.matches import (AddressMatch, AddrTypeMatch, CommentMatch, Conntrack
                             IcmpTypeMatch, InterfaceMatch, MarkMatch, ModuleMatch, PhysdevMatch,
                             PortMatch, ProtocolMatch, SetMatch, TcpFlagsMatch, UnknownMatch)
 from nflint.ruleset import Chain, Rule, Table
+from nflint.sections import split
 from nflint.span import Span
 from nflint.statements import (CounterAction, CtSetAction, LogAction, MarkAction, NatAction,
                                NotrackAction, OtherAction, UnknownAction, Verdict, VerdictMap)
@@ -75,7 +76,7 @@ def matches_of(*expr):
 def test_registered_and_detected():
     assert FORMATS["nft-json"] == "nflint.frontends.nft_json:parse"
     assert get("nft-json") is nft_json.parse
-    assert detect(dump(table())) == "nft-json"
+    assert [sec.format for sec in split(dump(table()), "t.json")] == ["nft-json"]
 
 
 def test_tables_chains_and_priorities():

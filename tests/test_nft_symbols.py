@@ -131,3 +131,9 @@ def test_quick_shape_key_never_hides_an_invalid_object(family):
     assert [p.span.pointer for p in c.problems] == ["/nftables/3/rule/family"]
     assert nft_json.quick_key(json.dumps(rule("ip", 22))) == nft_json.quick_key(
         json.dumps(rule("ip", 8080)))
+
+
+def test_quick_key_knows_every_digit_enum_word():
+    assert all(w.endswith("6") for w in nft_json.DIGIT_ENUM_WORDS)  # quick_key's pre-check
+    assert nft_json.quick_key('{"f": "ip6"}') != nft_json.quick_key('{"f": "ip"}')
+    assert nft_json.quick_key('{"f": "icmpv6"}') != nft_json.quick_key('{"f": "icmpv"}')

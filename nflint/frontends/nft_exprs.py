@@ -905,8 +905,16 @@ class StatementMapper:
                     return (), (v,)
                 if kind == "match" and type(body) is dict:
                     right = body.get("right")
-                    if type(right) in (str, int, bool):
-                        key = (body.get("op"), _left_key(body.get("left")), type(right), right)
+                    tr = type(right)
+                    if tr is str or tr is int or tr is bool:
+                        left = body.get("left")
+                        if type(left) is dict and len(left) == 1:  # _left_key, inlined
+                            for lkind, lbody in left.items():
+                                lkey = (lkind, tuple(lbody.items()) if type(lbody) is dict
+                                        else lbody)
+                        else:
+                            lkey = repr(left)
+                        key = (body.get("op"), lkey, tr, right)
                         try:
                             got = self._memo.get(key)
                         except TypeError:  # a list or dict inside the left side
@@ -933,26 +941,48 @@ class StatementMapper:
 
     def rule(self, stmts: object, comment: str | None = None
              ) -> tuple[tuple[Match, ...], tuple[Action, ...], tuple[int, int] | None]:
-        """A rule's expr list -> (matches, actions, its first counter as (packets, bytes))."""
+        """A rule's expr list -> (matches, actions, its first counter as (packets, bytes)).
+        Counters and verdicts, most of a big dump's statements, are handled inline."""
         matches: list[Match] = []
         actions: list[Action] = []
         counters = None
-        stated: set[str] = set()
+        stated: set[str] | None = None
+        verdicts = self._verdicts
         self.saw_xt = self.saw_bare_xt = False
         for stmt in stmts if type(stmts) is list else [stmts]:
-            if type(stmt) is dict and "xt" in stmt:
-                self.saw_xt = True
-                body = stmt["xt"]
-                if not isinstance(body, dict) or set(body) <= {"type", "name"}:
-                    self.saw_bare_xt = True
+            if type(stmt) is dict and len(stmt) == 1:
+                for kind, body in stmt.items():
+                    pass
+                if kind == "counter" and type(body) is dict:
+                    packets, nbytes = body.get("packets"), body.get("bytes")
+                    if counters is None and packets is not None and nbytes is not None:
+                        counters = (packets, nbytes)
+                    actions.append(CounterAction(packets, nbytes))
+                    continue
+                if kind in VERDICT_KINDS:
+                    target = body.get("target") if type(body) is dict else None
+                    vkey = (kind, target if type(target) is str else repr(target))
+                    v = verdicts.get(vkey)
+                    if v is None:
+                        v = verdicts[vkey] = verdict(kind, body)
+                    actions.append(v)
+                    continue
+                if kind == "xt":
+                    self.saw_xt = True
+                    if not isinstance(body, dict) or set(body) <= {"type", "name"}:
+                        self.saw_bare_xt = True
             m, a = self.statement(stmt)
             for match in m:
                 tm = type(match)
                 if tm is ProtocolMatch:
                     if not match.negated and len(match.protocols) == 1:
+                        if stated is None:
+                            stated = set()
                         stated.add(match.protocols[0])
                 elif tm is PortMatch or tm is IcmpTypeMatch or tm is TcpFlagsMatch:
                     dep = _dependency(match)
+                    if stated is None:
+                        stated = set()
                     if dep is not None and dep not in stated:
                         matches.append(ProtocolMatch((dep,)))
                         stated.add(dep)

@@ -83,7 +83,7 @@ _VALUE_STRINGS = tuple(
     for lead in (b": ", b", ", b"["))
 # Enum words with digits are renamed before digits vanish, so "ip6" never meets "ip4": the new
 # name holds a control character, which a JSON string cannot hold unescaped.
-DIGIT_ENUM_WORDS = ("ip6", "icmpv6")
+DIGIT_ENUM_WORDS = ("ip6", "icmpv6")  # `quick_key` relies on each ending in 6
 _DIGIT_ENUMS = tuple((f'"{w}"'.encode(), f'"{w.rstrip("0123456789")}\x01"'.encode())
                      for w in DIGIT_ENUM_WORDS)
 # A first, cheaper shape key (see `quick_key`): one bytes.translate, digits deleted and
@@ -124,10 +124,14 @@ def quick_key(text: str) -> bytes:
     letter is no enum word, so it is blanked), so objects with one quick key have one shape key,
     but for strings longer than any enum word. A quick key is remembered only once the shape key
     of an object holding it was found valid; a new one falls back to `shape_key`."""
-    b = text.encode("utf-8", "surrogatepass")
-    for word, token in _DIGIT_ENUMS:
-        if word in b:
-            b = b.replace(word, token)
+    try:
+        b = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate from a \ud800 escape
+        b = text.encode("utf-8", "surrogatepass")
+    if b'6"' in b:  # both digit enum words end in 6
+        for word, token in _DIGIT_ENUMS:
+            if word in b:
+                b = b.replace(word, token)
     return b.translate(_QUICK_FOLD, b"0123456789")
 
 
@@ -186,7 +190,7 @@ class _Builder:
         self.problems: list[Diagnostic] = []
         self.headers: list[str] = []
         self.mapper = StatementMapper()
-        self._last_chain: tuple[tuple, dict | None] = ((), None)
+        self._last_chain: tuple[tuple, dict | None, _TableAcc | None] = ((), None, None)
         self.ignored: dict[str, int] = {}  # nft -j -f commands that change no listed element
         self.last_table: tuple[str, str] | None = None  # of the last object read
         self.truncated = False  # the input stopped mid-document: the last table may go on
@@ -280,6 +284,9 @@ class _Builder:
         return ch
 
     def _add(self, kind: str, body: dict, span: Span, raw: str) -> None:
+        if kind == "rule" and type(body) is dict and "table" in body:
+            self._add_rule(body, span, raw)
+            return
         if kind == "metainfo":
             if isinstance(body, dict) and body.get("version"):
                 self.headers.append(f"nftables {body['version']} ({body.get('release_name', '')}"
@@ -302,8 +309,6 @@ class _Builder:
         acc = self._table(family, body["table"], span)
         if kind == "chain":
             self._add_chain(acc, body, span)
-        elif kind == "rule":
-            self._add_rule(acc, body, span, raw)
         elif kind in ("set", "map"):
             self._add_set(acc, kind, body, span)
         elif kind == "element":
@@ -316,20 +321,23 @@ class _Builder:
         ch = self._chain(acc, body["name"], span)
         ch["span"] = span
         prio = body.get("prio")
+        if prio is not None:
+            prio = resolve_priority(acc.family, prio)
         dev = body.get("dev", ())
-        ch.update(
-            hook=body.get("hook"), type=body.get("type"), policy=body.get("policy"),
-            priority=resolve_priority(acc.family, prio) if prio is not None else None,
-            devices=(dev,) if isinstance(dev, str) else tuple(dev),
-            handle=body.get("handle"), comment=body.get("comment"))
+        get = body.get
+        ch["hook"], ch["type"], ch["policy"], ch["priority"], ch["handle"], ch["comment"] = (
+            get("hook"), get("type"), get("policy"), prio, get("handle"), get("comment"))
+        ch["devices"] = (dev,) if isinstance(dev, str) else tuple(dev)
 
-    def _add_rule(self, acc: _TableAcc, body: dict, span: Span, raw: str) -> None:
-        where = (acc.family, acc.name, body["chain"])
-        if where == self._last_chain[0]:  # dumps list a chain's rules together
-            ch = self._last_chain[1]
+    def _add_rule(self, body: dict, span: Span, raw: str) -> None:
+        where = (body.get("family"), body["table"], body["chain"])
+        last, ch, acc = self._last_chain
+        if where == last:  # dumps list a chain's rules together
+            self.last_table = where[:2]
         else:
-            ch = self._chain(acc, body["chain"], span)
-            self._last_chain = (where, ch)
+            acc = self._table(where[0], where[1], span)
+            ch = self._chain(acc, where[2], span)
+            self._last_chain = (where, ch, acc)
         stmts = body.get("expr") or []
         matches, actions, counters = self.mapper.rule(stmts, body.get("comment"))
         if self.mapper.saw_xt:
@@ -512,7 +520,7 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
     before the next is decoded; a decode error ends the read at its line and column, keeping
     what was read before it (None). Returns the offset after the document."""
     floats = _FloatSeen()
-    decode = json.JSONDecoder(parse_float=floats).raw_decode
+    scan = json.JSONDecoder(parse_float=floats).scan_once  # raw_decode without its wrapper
     sep = re.compile(r"\s*(,|\])\s*")
     newline = text.find("\n")
     one_line = newline == -1 or not text[newline:].strip()
@@ -524,7 +532,10 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
     else:
         while True:
             try:
-                obj, nxt = decode(text, pos)
+                try:
+                    obj, nxt = scan(text, pos)
+                except StopIteration as stop:
+                    raise json.JSONDecodeError("Expecting value", text, stop.value) from None
             except json.JSONDecodeError as exc:
                 b.problems.append(syntax_error(
                     source, exc.lineno, exc.colno,
@@ -543,6 +554,9 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
             if valid:
                 b.add(obj, span, raw if "rule" in obj else "")
             i += 1
+            if text.startswith(", ", nxt) and text[nxt + 2:nxt + 3] == "{":  # as nft -j prints
+                pos = nxt + 2
+                continue
             m = sep.match(text, nxt)
             if m is None:
                 line, col = lines.at(nxt)
