@@ -964,7 +964,9 @@ class StatementMapper:
                     vkey = (kind, target if type(target) is str else repr(target))
                     v = verdicts.get(vkey)
                     if v is None:
-                        v = verdicts[vkey] = verdict(kind, body)
+                        v = verdicts[vkey] = (Verdict(kind, target) if type(target) is str
+                                              and kind in ("jump", "goto")
+                                              else verdict(kind, body))
                     actions.append(v)
                     continue
                 if kind == "xt":

@@ -546,7 +546,7 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
                 return None
             raw = text[pos:nxt]
             if one_line:
-                span = Span(source, 1 + line_offset, pos + 1, pointer=f"/nftables/{i}")
+                span = Span(source, 1 + line_offset, pos + 1, None, None, f"/nftables/{i}")
             else:
                 span = _span(source, lines, pos, line_offset, i)
             valid = b.check(obj, span, raw, floats.seen)
