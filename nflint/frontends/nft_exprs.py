@@ -56,6 +56,9 @@ REJECT_ICMP6 = {"admin-prohibited": "adm-prohibited"}
 RATE_STATEMENTS = frozenset(("limit", "quota", "ct count"))
 LIMIT_UNITS = {"second": "sec", "minute": "min"}
 XT_TARGET_KINDS = {"NOTRACK": NotrackAction()}
+# Statements not memoised: xt (rule() reads them), and those a dump rarely repeats (a DNAT per
+# endpoint, a vmap per service), where the memo key would cost more than it saves.
+UNSHARED_KINDS = frozenset(("xt", "dnat", "snat", "vmap"))
 
 
 # nft's symbol tables for the types `nft -n` prints as numbers (`ct state 0x2,0x4`, `meta
@@ -882,7 +885,8 @@ def _left_key(left: object) -> object:
 class StatementMapper:
     """Maps rule expr lists, fast on what big dumps are made of. `match` statements are memoised
     on (op, left, right) when the right side is a scalar (dumps repeat the same comparisons, and
-    frozen matches can be shared), verdicts on their target; counters are built directly."""
+    frozen matches can be shared), else, like most other statements, on their repr; verdicts on
+    their target; counters are built directly."""
 
     def __init__(self) -> None:
         self._memo: dict[tuple, tuple[tuple[Match, ...], tuple[Action, ...]]] = {}
@@ -925,7 +929,7 @@ class StatementMapper:
                         got = self._memo.get(key)
                     if got is not None:
                         return got
-                elif kind != "xt":  # nat targets, vmaps, marks: repr tells types apart
+                elif kind not in UNSHARED_KINDS:  # marks, logs: repr tells types apart
                     key = (kind, repr(body))
                     got = self._memo.get(key)
                     if got is not None:

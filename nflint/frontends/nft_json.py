@@ -116,20 +116,21 @@ def shape_key(text: str) -> bytes:
     return b.translate(None, b"0123456789")
 
 
-def quick_key(text: str) -> bytes:
+def quick_key(text: str, renames: tuple = _DIGIT_ENUMS) -> bytes:
     """A cheaper stand-in for `shape_key`, tried first: the text with digits deleted (as there)
     and upper-case letters folded into one (one C pass: counters, IPv4 addresses and generated
     chain names like kube-proxy's fall together). Strings that differ only by digits or by
     upper-case letters get one shape key too (digits vanish there; a string holding an upper-case
     letter is no enum word, so it is blanked), so objects with one quick key have one shape key,
     but for strings longer than any enum word. A quick key is remembered only once the shape key
-    of an object holding it was found valid; a new one falls back to `shape_key`."""
+    of an object holding it was found valid; a new one falls back to `shape_key`. `renames`
+    may leave out digit enum words the whole document does not hold."""
     try:
         b = text.encode()
     except UnicodeEncodeError:  # a lone surrogate from a \ud800 escape
         b = text.encode("utf-8", "surrogatepass")
-    if b'6"' in b:  # both digit enum words end in 6
-        for word, token in _DIGIT_ENUMS:
+    if renames and b'6"' in b:  # both digit enum words end in 6
+        for word, token in renames:
             if word in b:
                 b = b.replace(word, token)
     return b.translate(_QUICK_FOLD, b"0123456789")
@@ -196,6 +197,7 @@ class _Builder:
         self.truncated = False  # the input stopped mid-document: the last table may go on
         self.shapes: dict[bytes, bool] = {}
         self.quick: set[bytes] = set()  # quick keys of objects whose shape is valid
+        self.renames = _DIGIT_ENUMS  # the digit enum words quick_key must look for
 
     # -- validation ----------------------------------------------------------------------------
 
@@ -226,7 +228,7 @@ class _Builder:
             return self.validate(obj, span, _object_key(obj))
         if floats:
             return self.validate(obj, span, None)
-        quick = quick_key(text)
+        quick = quick_key(text, self.renames)
         if quick in self.quick:
             return True
         key = shape_key(text)
@@ -280,7 +282,9 @@ class _Builder:
     def _chain(self, acc: _TableAcc, name: str, span: Span) -> dict:
         ch = acc.chains.get(name)
         if ch is None:
-            ch = acc.chains[name] = {"name": name, "span": span, "rules": []}
+            ch = acc.chains[name] = {"name": name, "span": span, "rules": [], "hook": None,
+                                     "priority": None, "type": None, "policy": None,
+                                     "devices": (), "handle": None, "comment": None}
         return ch
 
     def _add(self, kind: str, body: dict, span: Span, raw: str) -> None:
@@ -402,9 +406,8 @@ class _Builder:
         first_xt = None
         for acc in self.tables.values():
             chains = tuple(
-                Chain(c["name"], tuple(c["rules"]), c["span"], c.get("hook"), c.get("priority"),
-                      c.get("type"), c.get("policy"), c.get("devices", ()), None,
-                      c.get("handle"), c.get("comment"))
+                Chain(c["name"], tuple(c["rules"]), c["span"], c["hook"], c["priority"],
+                      c["type"], c["policy"], c["devices"], None, c["handle"], c["comment"])
                 for c in acc.chains.values())
             backend = "iptables-nft" if acc.xt or _iptables_shaped(acc, chains) else "nft"
             if acc.xt_rules:
@@ -521,6 +524,7 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
     what was read before it (None). Returns the offset after the document."""
     floats = _FloatSeen()
     scan = json.JSONDecoder(parse_float=floats).scan_once  # raw_decode without its wrapper
+    b.renames = tuple((w, t) for w, t in _DIGIT_ENUMS if w.decode() in text)
     sep = re.compile(r"\s*(,|\])\s*")
     newline = text.find("\n")
     one_line = newline == -1 or not text[newline:].strip()
