@@ -952,6 +952,7 @@ class StatementMapper:
         counters = None
         stated: set[str] | None = None
         verdicts = self._verdicts
+        counter, verdict_kinds = CounterAction, VERDICT_KINDS  # locals: this loop runs 300k times
         self.saw_xt = self.saw_bare_xt = False
         for stmt in stmts if type(stmts) is list else [stmts]:
             if type(stmt) is dict and len(stmt) == 1:
@@ -961,9 +962,9 @@ class StatementMapper:
                     packets, nbytes = body.get("packets"), body.get("bytes")
                     if counters is None and packets is not None and nbytes is not None:
                         counters = (packets, nbytes)
-                    actions.append(CounterAction(packets, nbytes))
+                    actions.append(counter(packets, nbytes))
                     continue
-                if kind in VERDICT_KINDS:
+                if kind in verdict_kinds:
                     target = body.get("target") if type(body) is dict else None
                     vkey = (kind, target if type(target) is str else repr(target))
                     v = verdicts.get(vkey)

@@ -218,6 +218,11 @@ class _Builder:
     def check(self, obj: object, span: Span, text: str | None, floats: bool = False) -> bool:
         """Validate one top-level object; `text` is its JSON text when the input had one.
         An add/create/insert/replace command is checked by the element it wraps."""
+        quick = None
+        if text is not None and not floats:
+            quick = quick_key(text, self.renames)
+            if quick in self.quick:  # never holds a command: those are keyed by what they wrap
+                return True
         if type(obj) is dict and len(obj) == 1:
             (kind, body), = obj.items()
             if kind in ADD_COMMANDS and type(body) is dict and len(body) == 1:
@@ -226,11 +231,8 @@ class _Builder:
                 return self.validate(body, inner, _object_key(body))
         if text is None:
             return self.validate(obj, span, _object_key(obj))
-        if floats:
+        if quick is None:  # a float: 1.0 and 1.5 differ for `integer`
             return self.validate(obj, span, None)
-        quick = quick_key(text, self.renames)
-        if quick in self.quick:
-            return True
         key = shape_key(text)
         valid = self.validate(obj, span, key)
         if self.shapes.get(key):
