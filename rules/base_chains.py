@@ -258,6 +258,36 @@ def _accept_fix(table, chain, rule_matches, family_name):
 _VERB = {"dropped": "drops", "rejected": "rejects"}
 
 
+def _prio(chain) -> int:
+    return chain.priority if chain.priority is not None else 0  # as base_chains() orders them
+
+
+def _dropping_base(fate, hook):
+    """The base chain (of the dropping table, on `hook`) from which the drop was reached."""
+    dt, name = fate.step.table, fate.step.chain
+    return next((c for c in dt.base_chains if c.hook == hook and
+                 name in {x.name for x in reachable_chains(dt, c)}), None)
+
+
+def _tied(fate, hook, base) -> bool:
+    dbase = _dropping_base(fate, hook)
+    return dbase is not None and _prio(dbase) == _prio(base)
+
+
+def _chain_accepts(host, pkt, hook, table, base, rule) -> bool:
+    """Whether `base` alone accepts the new packet `pkt` with `rule` (no undecided match)."""
+    from nflint.engine.chain import run_chain
+    from nflint.engine.trace import Brancher
+    from nflint.engine.walk import Simulation
+    sim = Simulation(host, Brancher())
+    p = pkt.fork()
+    if p.ct_state is None:
+        p.ct_state, p.ct_dir = "new", "original"
+    out = run_chain(sim, p, hook, table, base)
+    return out.verdict == "accept" and not sim.rec.choices and \
+        any(s.rule is rule and s.verdict == "accept" for s in sim.rec.steps)
+
+
 def _later_drop(fate, table):
     """True when the drop came from a base chain other than the accepting one's table."""
     s = fate.step
@@ -274,7 +304,9 @@ class AcceptOverruledByLaterChain(LintRule):
         each ACCEPT rule (in the base chain or a chain it jumps to), builds a packet from what
         that rule matches (its interfaces, subnets, protocol and ports), and runs the packet
         through every base chain of the hook with the engine. When the rule accepts it and a
-        later chain (higher priority number) drops or rejects it, both are cited.
+        later chain (higher priority number) drops or rejects it, both are cited. A chain of
+        the same priority counts as later: the kernel runs the one registered last first,
+        which a dump does not show, and the drop wins in either order.
 
     Why it matters:
         Each table's accept only ends that table's chain; the next base chain on the hook still
@@ -326,8 +358,12 @@ class AcceptOverruledByLaterChain(LintRule):
     def _hook(self, host, family, hook, chains, reported):
         defaults = _defaults(host, family, hook)
         probes = 0
-        for i, (table, base) in enumerate(chains[:-1]):
-            later = {id(t) for t, _ in chains[i + 1:]} - {id(table)}
+        for i, (table, base) in enumerate(chains):
+            # On a priority tie the kernel runs the base chain registered last first (a new
+            # hook goes before equal ones, net/netfilter/core.c), which no dump shows: a tied
+            # chain of another table counts as later too.
+            later = {id(t) for j, (t, c) in enumerate(chains)
+                     if j > i or _prio(c) == _prio(base)} - {id(table)}
             if not later:
                 continue
             for chain, rule in _accept_rules(table, base):
@@ -342,25 +378,28 @@ class AcceptOverruledByLaterChain(LintRule):
                 fate, steps, choices = run_ip_hook(host, pkt, hook)
                 if fate is None or choices or fate.kind not in ("dropped", "rejected"):
                     continue
-                if not any(s.rule is rule and s.verdict == "accept" for s in steps):
-                    continue  # an earlier rule or chain decided this packet
                 if not _later_drop(fate, table):
                     continue
+                if not any(s.rule is rule and s.verdict == "accept" for s in steps):
+                    # An earlier rule or chain decided this packet, unless the drop is a tied
+                    # chain the engine happened to run first and the accept holds on its own.
+                    if not (_tied(fate, hook, base) and
+                            _chain_accepts(host, pkt, hook, table, base, rule)):
+                        continue
                 d = fate.step
                 ident = (id(rule), id(d.table), d.chain)
                 if ident in reported:
                     continue
                 reported.add(ident)
-                yield self._report(table, chain, rule, pkt, fate, hook)
+                yield self._report(table, chain, rule, pkt, fate, hook, base)
 
-    def _report(self, table, chain, rule, pkt, fate, hook):
+    def _report(self, table, chain, rule, pkt, fate, hook, base):
         d = fate.step
         dt = d.table
         what = f"its rule {d.rule.raw!r}" if d.rule is not None else \
             f"its policy {d.verdict or 'drop'}"
         dchain = dt.chain(d.chain)
-        dbase_chain = next((c for c in dt.base_chains if c.hook == hook and
-                            d.chain in {x.name for x in reachable_chains(dt, c)}), dchain)
+        dbase_chain = _dropping_base(fate, hook) or dchain
         related = [Related(d.rule.span if d.rule is not None else
                            (dchain.span if dchain is not None else dt.span),
                            f"{fate.kind} here: {dt.label} {d.chain}"
@@ -370,10 +409,14 @@ class AcceptOverruledByLaterChain(LintRule):
         cmd = _accept_fix(dt, insert_at, rule.matches, fam)
         fix = Fix(f"accept this traffic in {dt.label} {insert_at} too (accept is not final "
                   f"across base chains)", (cmd,) if cmd else ())
+        when = "runs after it"
+        if _tied(fate, hook, base):
+            when = (f"runs at the same priority ({_prio(base)}: the kernel runs the chain "
+                    f"registered last first; either way only a drop is final)")
         return self.diagnostic(
             f"{table.label} {chain.name} accepts {pkt.describe()} "
             f"(in={iface_label(pkt.iif)} out={iface_label(pkt.oif)}) on the {hook} hook, but "
-            f"{dt.label} {d.chain} runs after it and {_VERB[fate.kind]} it with "
+            f"{dt.label} {d.chain} {when} and {_VERB[fate.kind]} it with "
             f"{what}: an accept only ends its own base chain",
             rule.span, related=related, fix=fix,
             key=(table.backend, table.family, table.name, chain.name, rule.raw,

@@ -96,6 +96,13 @@ def record(scenario: str, code: str, fired: bool, kernel, fixed) -> None:
                       "-" if fixed is None else fixed.kind))
 
 
+def snmp(ns, proto: str, field: str) -> int:
+    """A counter of the namespace's /proc/net/snmp (per namespace), e.g. Tcp OutRsts."""
+    lines = [ln.split() for ln in ns.run(["cat", "/proc/net/snmp"]).stdout.splitlines()
+             if ln.startswith(proto + ":")]
+    return int(dict(zip(lines[0][1:], lines[1][1:]))[field])
+
+
 def _iptables_is_nft(ns) -> None:
     """The fixes say `iptables`: it must reach the iptables-nft backend the rules live in."""
     require("iptables-nft-restore", "iptables-nft-save")
@@ -203,9 +210,13 @@ def test_nf401_forwarding_off_kills_the_published_port(lab, backend, off):
     ctr.serve_tcp(80)
     scenario = f"NF401 {backend} {off}=0"
 
+    errors = snmp(host, "Ip", "InAddrErrors")
     before = lab.tcp_connect(client, None, HOST_UP_IP, PUBLISHED, timeout=TIMEOUT)
     hit = only(check(host, "NF401"))
     assert before.kind == "timeout" and not before.connected, before
+    # the kernel's reason: the DNATed SYN was not routed (ip_error counts it when the input
+    # link does not forward) and never reached the container
+    assert snmp(host, "Ip", "InAddrErrors") > errors
     assert off in hit.message and "forwarding-disabled" in hit.message, hit.message
     cmds = apply_fix(host, hit)
     assert cmds == [f"sysctl -w {off}=1"], cmds
@@ -293,6 +304,40 @@ def test_nf204_later_chain_drops_what_an_earlier_one_accepts(lab, case):
     quiet = check(host, "NF204")
     record(f"{scenario} + fix", "NF204", bool(quiet), after, None)
     assert not quiet, [d.message for d in quiet]
+
+
+# Same priority (filter, 0) on both sides, loaded in either order. The kernel inserts a new hook
+# before equal ones (net/netfilter/core.c), so the chain loaded last runs first: the accept's
+# counter tells which ran first. The flow dies either way, and NF204 must say so either way.
+TIE_ACCEPT = ACCEPT_NFT.format(prio="filter").replace("dport 80 accept", "dport 80 counter accept")
+
+
+@pytest.mark.parametrize("drop_loader", ["nft", "iptables"])
+@pytest.mark.parametrize("loaded_first", ["accept", "drop"])
+def test_nf204_same_priority_either_order(lab, drop_loader, loaded_first):
+    client, host, ctr = routed_host(lab)
+    if drop_loader == "iptables":
+        _iptables_is_nft(host)
+    dropping = (drop_loader, DROP_NFT.format(prio="filter") if drop_loader == "nft"
+                else DROP_IPTABLES)
+    order = [("nft", TIE_ACCEPT), dropping]
+    for loader, text in order if loaded_first == "accept" else order[::-1]:
+        _load(host, loader, text)
+    ctr.serve_tcp(80)
+    scenario = f"NF204 tie nft vs {drop_loader}, {loaded_first} loaded first"
+
+    before = lab.tcp_connect(client, None, CTR_IP, 80, timeout=TIMEOUT)
+    accept_ran = any(c.packets for c in host.counters("nft") if "dport 80" in c.rule)
+    hit = only(check(host, "NF204"))
+    assert before.kind == "timeout" and not before.connected, before
+    # the kernel's order on a tie: the chain loaded last runs first
+    assert accept_ran == (loaded_first == "drop"), "tie order differs from net/netfilter/core.c"
+    assert "same priority" in hit.message, hit.message
+    apply_fix(host, hit)
+    after = lab.tcp_connect(client, None, CTR_IP, 80, timeout=TIMEOUT)
+    record(f"{scenario} (accept ran: {accept_ran})", "NF204", True, before, after)
+    assert after.kind == "ok", after
+    assert not check(host, "NF204")
 
 
 def test_nf204_quiet_when_the_earlier_chain_drops(lab):
@@ -422,9 +467,13 @@ def test_nf106_nf107_bridged_reply_skips_conntrack(lab, code):
     scenario = f"{code} {'service' if code == 'NF106' else 'hairpin'} brnf=0"
 
     with c2.serve_tcp(80) as server:
+        resets = snmp(c1, "Tcp", "OutRsts")
         before = lab.tcp_connect(c1, None, addr, port, timeout=TIMEOUT)
         hit = only(check(host, code, bundle=code == "NF107"))
         assert before.kind == "timeout" and not before.connected, before
+        # the kernel's reason: c2's SYN-ACK reached c1 from c2's own address (bridged, not
+        # un-NATed); c1 has no such connection and answers it with a reset
+        assert snmp(c1, "Tcp", "OutRsts") > resets
         assert BRNF in hit.message, hit.message
         apply_fix(host, hit)
         assert host.sysctl_get(BRNF) == "1"
