@@ -327,9 +327,11 @@ class HairpinNatWithoutBrNetfilter(_BrnfOffRule):
     Example (bad):
         ```
         net.bridge.bridge-nf-call-iptables = 0
-        -A DOCKER ! -i docker0 -p tcp --dport 8080 -j DNAT --to-destination 198.18.0.2:80
+        -A DOCKER -p tcp --dport 8080 -j DNAT --to-destination 198.18.0.2:80
         ```
-        with userland-proxy off (so no `-A DOCKER -i docker0 -j RETURN`).
+        as Docker writes it with userland-proxy off: no `! -i docker0` (with it, a container's
+        connection to the host address is not DNATed at all) and no `-A DOCKER -i docker0 -j
+        RETURN`.
 
     Use instead (good):
         ```
