@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from nflint.diagnostics import Fix, Related, Severity
 from nflint.engine import HostIndex
+from nflint.engine.equivalence import HookClasses
 from nflint.fixes import insert_rule, is_nft, set_sysctl
 from nflint.lintrule import LintRule
 from nflint.matches import AddressMatch, InterfaceMatch
@@ -132,10 +133,21 @@ class InvalidNotDropped(LintRule):
             if not any(c.type in (None, "filter") for _, c in base_chains(host, "forward",
                                                                          family)):
                 continue  # a nat-only paste says nothing about how forwarding is filtered
+            # Probes the forward hook cannot tell apart (kube-proxy's endpoints) run once:
+            # the rest of their class would only repeat the first one's outcome.
+            classes, settled = HookClasses.of(host, family, "forward"), set()
             for nat_step, pkt, why in _invalid_probes(host, family):
+                cls = classes.key(pkt)
+                if cls is not None and cls in settled:
+                    continue
                 fate, steps, choices = run_ip_hook(host, pkt, "forward", state="invalid")
                 if fate is not None or choices:
+                    settled.add(cls)
                     continue  # dropped (or only if an undecidable match holds)
+                passes = [s for s in steps if s.verdict == "accept" and
+                          s.kind in ("rule", "policy")]
+                if passes and (passes[-1].rule is not None or passes[-1].table is not None):
+                    settled.add(cls)  # the finding's key is the accepting step, not the probe
                 yield from self._report(host, family, nat_step, pkt, why, steps, liberal,
                                         seen)
 
@@ -240,16 +252,31 @@ def _negated_out(rule):
 
 def _bridge_named_by_nat(host, family, addr):
     """The bridge a MASQUERADE for `addr`'s subnet excludes, when no interface facts say."""
-    for _, _, rule, nat, hook in nat_rules(host, family, ("postrouting",)):
-        if nat.kind not in ("masquerade", "snat"):
-            continue
-        if any(isinstance(m, AddressMatch) and m.field == "saddr" and not m.negated and
-               any(n.version == addr.version and addr in n for n in m.networks)
-               for m in rule.matches):
+    value = int(addr)
+    for version, net, mask, name in _masquerade_exclusions(host, family):
+        if version == addr.version and value & mask == net:
+            return name
+    return None
+
+
+def _masquerade_exclusions(host, family):
+    """(version, network, netmask, excluded bridge) for each source network of each
+    `-s SUBNET ! -o BRIDGE` MASQUERADE/SNAT, in rule order; cached on the host, since every
+    DNAT target asks."""
+    cache = host.__dict__.setdefault("_nflint_masquerade_exclusions", {})
+    found = cache.get(family)
+    if found is None:
+        found = []
+        for _, _, rule, nat, hook in nat_rules(host, family, ("postrouting",)):
+            if nat.kind not in ("masquerade", "snat"):
+                continue
             name = _negated_out(rule)
             if name:
-                return name
-    return None
+                found.extend((n.version, int(n.network_address), int(n.netmask), name)
+                             for m in rule.matches if isinstance(m, AddressMatch) and
+                             m.field == "saddr" and not m.negated for n in m.networks)
+        cache[family] = found = tuple(found)
+    return found
 
 
 def _device_for(host, addr):

@@ -57,7 +57,20 @@ def base_chains(host: Host, hook: str, family: int) -> list[tuple[Table, Chain]]
 def nat_rules(host: Host, family: int, hooks: tuple[str, ...] = ("prerouting", "output",
                                                                  "postrouting", "input")
               ) -> Iterator[tuple[Table, Chain, Rule, NatAction, str]]:
-    """(table, chain, rule, nat action, hook) for NAT rules reachable from a nat base chain."""
+    """(table, chain, rule, nat action, hook) for NAT rules reachable from a nat base chain.
+
+    Cached on the host: rules ask once per probe, and walking kube-proxy's 35k nat chains
+    each time made those rules quadratic."""
+    cache = host.__dict__.setdefault("_nflint_nat_rules", {})
+    key = (family, hooks)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = tuple(_nat_rules(host, family, hooks))
+    return iter(found)
+
+
+def _nat_rules(host: Host, family: int, hooks: tuple[str, ...]
+               ) -> Iterator[tuple[Table, Chain, Rule, NatAction, str]]:
     for table, base in ((t, c) for t in host.tables if t.family in IP_FAMILIES[family]
                         for c in t.base_chains if c.type == "nat" and c.hook in hooks):
         for chain in reachable_chains(table, base):
