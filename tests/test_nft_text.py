@@ -386,3 +386,17 @@ def test_sets_maps_objects_and_flowtables():
     table = c.tables[0]
     assert {o.kind for o in table.objects} >= {"ct timeout", "quota"}
     assert table.sets[0].is_map and len(table.sets[0].elements) == 2
+
+
+def test_repeated_rules_are_parsed_once_and_keep_their_own_counters():
+    listing = "table ip t {\n\tchain c {\n" + "".join(
+        f"\t\tct state established,related counter packets {n} bytes {n * 60} accept\n"
+        for n in (1, 2, 3)) + "\t\ttcp dport 22 counter packets 9 bytes 99 accept\n\t}\n}\n"
+    objs, _, _, problems = nft_text.read_objects(listing, "r.nft")
+    assert not problems
+    rules = [o["rule"]["expr"] for o in objs if "rule" in o]
+    assert [r[1]["counter"] for r in rules[:3]] == [
+        {"packets": n, "bytes": n * 60} for n in (1, 2, 3)]
+    assert rules[0][0] == rules[1][0] == rules[2][0] and rules[0][0] is not rules[1][0]
+    assert rules[1][0] is not rules[2][0]
+    assert rules[3][1]["counter"] == {"packets": 9, "bytes": 99}

@@ -15,6 +15,7 @@ garbled rule is kept, and a `table`/`chain` header met inside an unclosed block 
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -52,6 +53,7 @@ _TIME_FACTORS = {"d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 _VALUE_LIKE = re.compile(r"^(?:\d+|0x[0-9a-fA-F]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*|"
                          r"\d+\.\d+\.\d+\.\d+)$")
 _INT_RE = re.compile(r"^(?:\d+|0x[0-9a-fA-F]+)$")
+_COUNTER_RE = re.compile(r"(?<![\w-])counter packets (\d+) bytes (\d+)(?![\w.])")
 # Expressions whose values are bit flags: their implicit comparison is printed as "in".
 _BITMASK = ({"ct": {"key": "state"}}, {"ct": {"key": "status"}}, {"ct": {"key": "event"}},
             {"payload": {"protocol": "tcp", "field": "flags"}})
@@ -1098,6 +1100,7 @@ class _Reader:
         self.stack: list[_Block] = []
         self.current: dict | None = None  # the open chain/set/flowtable/object body
         self.defines: dict[str, str] = {}
+        self._rule_memo: dict[str, str] = {}  # rule text, counter zeroed -> its parse as JSON
 
     # --- diagnostics
     def span(self, line: int, column: int) -> Span:
@@ -1306,7 +1309,7 @@ class _Reader:
             if lowered != text:
                 self.notes.uppercased.append((st.line, st.column))
                 text = lowered
-        res, err = _try(text, "rule")
+        res, err = self._parse_rule(text)
         if res is None:
             if not isinstance(err, UnexpectedInput):
                 self.problem(st.line, st.column, f"rule in chain {blk.name}: cannot read it "
@@ -1335,6 +1338,34 @@ class _Reader:
         if st.handle is not None:
             body["handle"] = st.handle
         acc.rules.append(({"rule": body}, self.span(st.line, st.column), st.text))
+
+    def _parse_rule(self, text: str):
+        """`_try(text, "rule")`, memoised per listing: listings repeat rules that differ only in
+        their counter, so the text is keyed with `counter packets 0 bytes 0`. A repeat gets a
+        fresh copy through JSON (used only if JSON gives the parse back equal)."""
+        m = _COUNTER_RE.search(text) if text.count("counter") == 1 else None
+        key = text if m is None else f"{text[:m.start()]}counter packets 0 bytes 0{text[m.end():]}"
+        kept = self._rule_memo.get(key)
+        if kept is None:
+            res, err = _try(key, "rule")
+            if res is None:
+                return _try(text, "rule") if m is not None else (res, err)
+            if len(self._rule_memo) < 50_000:
+                self._rule_memo[key] = res
+        elif type(kept) is tuple:  # the first repeat: can JSON copy it?
+            copied = json.dumps(kept)
+            self._rule_memo[key] = copied if json.loads(copied) == list(kept) else ""
+            return self._parse_rule(text)
+        elif not kept:
+            return _try(text, "rule")
+        else:
+            res = tuple(json.loads(kept))
+        if m is not None:
+            for e in res[0]:
+                if type(e) is dict and type(e.get("counter")) is dict:
+                    e["counter"] = {"packets": int(m.group(1)), "bytes": int(m.group(2))}
+                    break
+        return res, None
 
     def finish(self, last_line: int) -> None:
         while self.stack:
