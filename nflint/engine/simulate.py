@@ -166,9 +166,13 @@ def _client_mismatch(flow, src, dst, sport, dport, final: Packet, proto, role) -
     seen = f"{final.src}:{final.sport}" if final.sport is not None else str(final.src)
     want = f"{dst}:{dport}" if dport is not None else str(dst)
     if proto == "tcp":
+        # The kernel lab shows who notices: a stray SYN+ACK resets the server's half-open
+        # connection while the client's connect() times out; later, the peer is reset.
+        seen_as = ("its connect() times out, retrying the SYN" if role == "reply" else
+                   "connection reset by peer")
         return Fate("reset", f"the server's {role} reaches the client from {seen} instead of "
                     f"{want}: no socket matches, so the client answers RST "
-                    f"(connection reset by peer)", reason="reply-mismatch")
+                    f"({seen_as})", reason="reply-mismatch")
     return Fate("dropped", f"the reply reaches the client from {seen} instead of {want}: the "
                 f"client's socket does not take it", reason="reply-mismatch")
 

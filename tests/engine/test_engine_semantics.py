@@ -242,3 +242,18 @@ ROUTER_ADDR_V6 = """\
     link/ether 52:54:00:00:00:02 brd ff:ff:ff:ff:ff:ff
     inet6 2001:db8:2::1/64 scope global
 """
+
+
+def test_stray_synack_times_the_client_out_rather_than_resetting_it():
+    """A SYN+ACK from the wrong source (DNAT reply bridged past conntrack) is answered with a
+    RST that resets the server's half-open connection; the client's connect() times out, as
+    tests/kernel/test_catalog_kernel.py observes."""
+    from pathlib import Path
+
+    from nflint import api
+    bad = Path(__file__).resolve().parents[1] / "rules" / \
+        "NF107-hairpin-nat-without-br-netfilter" / "bad-docker"
+    found = [d for r in api.check_paths([str(bad)], selection=api.Selection(select=("NF107",)))
+             for d in r.diagnostics if d.code == "NF107"]
+    assert found and all("connect() times out" in d.message and "reset by peer" not in d.message
+                         for d in found), [d.message for d in found]

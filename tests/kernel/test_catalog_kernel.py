@@ -194,14 +194,23 @@ DOCKER_NFT = f"""table ip nat {{
 """
 
 
+def _with_mgmt_link(lab, host):
+    """A third link (a management LAN) that no NAT path uses."""
+    lab.veth(lab.netns("mgmt"), "eth0", host, "mgmt0")
+    host.ip("addr add 198.51.100.1/24 dev mgmt0")
+
+
 @pytest.mark.parametrize("backend,off", [("iptables-nft", "net.ipv4.ip_forward"),
                                          ("nft", "net.ipv4.ip_forward"),
-                                         ("iptables-nft", "net.ipv4.conf.up0.forwarding")])
+                                         ("iptables-nft", "net.ipv4.conf.up0.forwarding"),
+                                         ("iptables-nft", "net.ipv4.conf.br0.forwarding")])
 def test_nf401_forwarding_off_kills_the_published_port(lab, backend, off):
-    """A port published by DNAT on the uplink: with forwarding off (globally, or on the link
-    the client comes in on) the DNATed SYN dies at the routing decision; NF401 names the
-    sysctl, and its `sysctl -w` makes the connection work."""
+    """A port published by DNAT on the uplink: with forwarding off (globally, on the link the
+    client comes in on, or on the bridge the reply comes in on: the kernel checks the input
+    link) the flow dies at the routing decision; NF401 names the sysctl, and its `sysctl -w`
+    makes the connection work."""
     client, host, ctr = routed_host(lab, forward=True)
+    _with_mgmt_link(lab, host)
     if backend == "nft":
         host.load_nft(DOCKER_NFT)
     else:
@@ -214,9 +223,10 @@ def test_nf401_forwarding_off_kills_the_published_port(lab, backend, off):
     before = lab.tcp_connect(client, None, HOST_UP_IP, PUBLISHED, timeout=TIMEOUT)
     hit = only(check(host, "NF401"))
     assert before.kind == "timeout" and not before.connected, before
-    # the kernel's reason: the DNATed SYN was not routed (ip_error counts it when the input
-    # link does not forward) and never reached the container
+    # the kernel's reason: a packet of the flow (the DNATed SYN, or the SYN+ACK entering on
+    # br0) was not routed: ip_error counts it when the input link does not forward
     assert snmp(host, "Ip", "InAddrErrors") > errors
+    assert ("(reply)" in hit.message) == (off == "net.ipv4.conf.br0.forwarding"), hit.message
     assert off in hit.message and "forwarding-disabled" in hit.message, hit.message
     cmds = apply_fix(host, hit)
     assert cmds == [f"sysctl -w {off}=1"], cmds
@@ -226,6 +236,22 @@ def test_nf401_forwarding_off_kills_the_published_port(lab, backend, off):
     quiet = check(host, "NF401")
     record(f"{scenario} + fix", "NF401", bool(quiet), after, None)
     assert not quiet, [d.message for d in quiet]
+
+
+def test_nf401_quiet_when_forwarding_is_off_on_an_unused_link(lab):
+    """Forwarding off on a link no NAT path enters by: the kernel forwards the published port
+    and the container's outbound flow; NF401 stays quiet."""
+    client, host, ctr = routed_host(lab, forward=True)
+    _with_mgmt_link(lab, host)
+    host.load_iptables(DOCKER_IPTABLES)
+    host.sysctl("net.ipv4.conf.mgmt0.forwarding", 0)
+    ctr.serve_tcp(80)
+    inbound = lab.tcp_connect(client, None, HOST_UP_IP, PUBLISHED, timeout=TIMEOUT)
+    outbound = lab.tcp_connect(ctr, client, CLIENT_IP, 81, timeout=TIMEOUT)
+    found = check(host, "NF401")
+    record("NF401 conf.mgmt0.forwarding=0 (unused link)", "NF401", bool(found), inbound, None)
+    assert inbound.kind == "ok" and outbound.kind == "ok", (inbound, outbound)
+    assert not found, [d.message for d in found]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,35 +472,59 @@ HAIRPIN_IPTABLES = f"""*nat
 -A DOCKER {{guard}}-p tcp -m tcp --dport {PUBLISHED} -j DNAT --to-destination {CTR2_IP}:80
 COMMIT
 """
+SERVICE_NFT = f"""table ip nat {{
+    chain prerouting {{
+        type nat hook prerouting priority dstnat; policy accept;
+        ip daddr {SERVICE_IP} tcp dport 80 dnat to {CTR2_IP}:80
+    }}
+}}
+"""
+HAIRPIN_NFT = f"""table ip nat {{
+    chain prerouting {{
+        type nat hook prerouting priority dstnat; policy accept;
+        fib daddr type local tcp dport {PUBLISHED} dnat to {CTR2_IP}:80
+    }}
+    chain postrouting {{
+        type nat hook postrouting priority srcnat; policy accept;
+        ip saddr 198.18.0.0/24 oifname != "br0" masquerade
+    }}
+}}
+"""
 BRNF_CASES = {
-    "NF106": (SERVICE_IPTABLES, SERVICE_IP, 80),
-    "NF107": (HAIRPIN_IPTABLES.format(guard=""), HOST_UP_IP, PUBLISHED),
+    ("NF106", "iptables-nft"): (SERVICE_IPTABLES, SERVICE_IP, 80),
+    ("NF107", "iptables-nft"): (HAIRPIN_IPTABLES.format(guard=""), HOST_UP_IP, PUBLISHED),
+    ("NF106", "nft"): (SERVICE_NFT, SERVICE_IP, 80),
+    ("NF107", "nft"): (HAIRPIN_NFT, HOST_UP_IP, PUBLISHED),
 }
 
 
-@pytest.mark.parametrize("code", list(BRNF_CASES))
-def test_nf106_nf107_bridged_reply_skips_conntrack(lab, code):
+@pytest.mark.parametrize("code,backend", list(BRNF_CASES))
+def test_nf106_nf107_bridged_reply_skips_conntrack(lab, code, backend):
     """c1 reaches c2 (its bridge neighbour) through a DNAT on the host (a service address for
     NF106, the host's own address for NF107). With bridge-nf-call-iptables 0 in the host
     namespace the SYN-ACK is bridged straight from c2 without reverse NAT and the client never
     completes the handshake; the rule fires, and its `sysctl -w ...=1` (this namespace only:
     the root namespace's value does not move) makes the connection work."""
-    require("iptables-nft-restore", "iptables-nft-save")
+    if backend == "iptables-nft":
+        require("iptables-nft-restore", "iptables-nft-save")
     root_before = Path(f"/proc/sys/{BRNF.replace('.', '/')}").read_text().strip()
     host, c1, c2 = bridge_host(lab, brnf=0)
-    rules, addr, port = BRNF_CASES[code]
-    host.load_iptables(rules)
-    scenario = f"{code} {'service' if code == 'NF106' else 'hairpin'} brnf=0"
+    rules, addr, port = BRNF_CASES[code, backend]
+    if backend == "nft":
+        host.load_nft(rules)
+    else:
+        host.load_iptables(rules)
+    scenario = f"{code} {backend} {'service' if code == 'NF106' else 'hairpin'} brnf=0"
 
     with c2.serve_tcp(80) as server:
         resets = snmp(c1, "Tcp", "OutRsts")
         before = lab.tcp_connect(c1, None, addr, port, timeout=TIMEOUT)
-        hit = only(check(host, code, bundle=code == "NF107"))
+        hit = only(check(host, code, bundle=backend == "nft"))
         assert before.kind == "timeout" and not before.connected, before
         # the kernel's reason: c2's SYN-ACK reached c1 from c2's own address (bridged, not
         # un-NATed); c1 has no such connection and answers it with a reset
         assert snmp(c1, "Tcp", "OutRsts") > resets
-        assert BRNF in hit.message, hit.message
+        assert BRNF in hit.message and "connect() times out" in hit.message, hit.message
         apply_fix(host, hit)
         assert host.sysctl_get(BRNF) == "1"
         after = lab.tcp_connect(c1, None, addr, port, timeout=TIMEOUT)
