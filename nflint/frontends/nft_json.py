@@ -260,6 +260,16 @@ class _Builder:
     # -- objects -------------------------------------------------------------------------------
 
     def add(self, obj: object, span: Span, raw: str = "") -> None:
+        if type(obj) is dict and len(obj) == 1 and type(obj.get("rule")) is dict:
+            body = obj["rule"]  # most objects: straight to _add_rule
+            if "table" in body:
+                try:
+                    self._add_rule(body, span, raw)
+                except Exception as exc:  # as below
+                    self.problems.append(self._error(
+                        span, f"could not read this nft -j rule object ({type(exc).__name__}: "
+                              f"{exc})"))
+                return
         if not isinstance(obj, dict) or len(obj) != 1:
             self.problems.append(self._error(
                 span, "expected an object with one key (table, chain, rule, set, ...), "
@@ -526,7 +536,8 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
     what was read before it (None). Returns the offset after the document."""
     floats = _FloatSeen()
     scan = json.JSONDecoder(parse_float=floats).scan_once  # raw_decode without its wrapper
-    b.renames = tuple((w, t) for w, t in _DIGIT_ENUMS if w.decode() in text)
+    b.renames = renames = tuple((w, t) for w, t in _DIGIT_ENUMS if w.decode() in text)
+    known = b.quick
     sep = re.compile(r"\s*(,|\])\s*")
     newline = text.find("\n")
     one_line = newline == -1 or not text[newline:].strip()
@@ -555,12 +566,15 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
                 span = Span(source, 1 + line_offset, pos + 1, None, None, f"/nftables/{i}")
             else:
                 span = _span(source, lines, pos, line_offset, i)
-            valid = b.check(obj, span, raw, floats.seen)
-            floats.seen = False
+            if floats.seen:
+                valid = b.check(obj, span, raw, True)
+                floats.seen = False
+            else:  # check()'s first step, inlined: most objects stop here
+                valid = quick_key(raw, renames) in known or b.check(obj, span, raw)
             if valid:
                 b.add(obj, span, raw if "rule" in obj else "")
             i += 1
-            if text.startswith(", ", nxt) and text[nxt + 2:nxt + 3] == "{":  # as nft -j prints
+            if text.startswith(", {", nxt):  # as nft -j prints
                 pos = nxt + 2
                 continue
             m = sep.match(text, nxt)
