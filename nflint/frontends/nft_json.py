@@ -22,8 +22,10 @@ Validation is per object with one precompiled validator, cached per structural s
 the object's JSON text with free-text strings and integers blanked (keys and short lower-case
 words, the only values the schema constrains, are kept), so a 100k-rule dump runs the validator
 for a few dozen distinct shapes instead of 100k objects. The schema keeps to enums of such words
-for exactly that reason (tests/test_nft_json.py checks it). Objects holding floats are always
-validated. One contrived case can share a verdict wrongly: an array string ending in ": ", ", "
+for exactly that reason (tests/test_nft_json.py checks it). That key costs three regex passes,
+so a cheaper `quick_key` (one bytes.translate: digits out, upper case folded) is looked up
+first; it is remembered only for objects whose shape key was valid, and a kube-proxy-like dump
+has a few hundred of them. Objects holding floats are always validated. One contrived case can share a verdict wrongly: an array string ending in ": ", ", "
 or "[" followed by a string starting with ",", "}", "]" or ":" is blanked off its boundaries;
 such an object is then read by the mapper, which never trusts types and never raises.
 
