@@ -38,7 +38,7 @@ def clean_lines(text: str) -> tuple[list[str], list[str]]:
     notes: list[str] = []
     if "\r" in text:
         notes.append("CR line ends removed")
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = (text.replace("\r\n", "\n").replace("\r", "\n") if notes else text).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     if "\x1b" not in text and not _QUOTED_TEXT_RE.search(text):
@@ -384,6 +384,11 @@ _JSON_CONT = _rx(_JSONISH)
 _JSON_FORMATS = ("nft-json", "ip-json", "docker-inspect")
 
 
+# An iptables-save rule or chain line: two alternatives of iptables-save's start signature,
+# which no other format's start or margin pattern can match (see `extent`).
+_SAVE_RULE_RE = re.compile(r"-A\s+\S+\s|:[\w\-]+\s+(?:ACCEPT|DROP|RETURN|-)\s+\[\d+:\d+\]")
+
+
 def continues(fmt: str, line: str) -> bool:
     """Whether `line` may belong to a section of `fmt` (blank lines always may)."""
     if not line.strip():
@@ -555,9 +560,13 @@ def _bare_command(line: str) -> str | None:
 
 
 class _Splitter:
-    def __init__(self, lines: list[str], source: str, has_fences: bool = True) -> None:
+    def __init__(self, lines: list[str], source: str, has_fences: bool = True,
+                 whole: str | None = None) -> None:
         self.has_fences = has_fences
         self.lines = lines
+        # The input text when `lines` are exactly its lines: a section covering all of them
+        # reuses it instead of joining a second copy (47 MB for a 300k-rule dump).
+        self.whole = whole
         self.source = source
         self.sections: list[Section] = []
         self.claimed = [False] * len(lines)
@@ -574,10 +583,15 @@ class _Splitter:
             return
         body = self.lines[text_from:b]
         notes = [note] if note else []
+        as_read = True
         if fmt in ("nft-text", None) and any(_MARGIN_RE.match(x) for x in body):
             body = [strip_margin(x) for x in body]
             notes.append("annotation margin blanked")
-        text = "\n".join(body) + "\n" if body else ""
+            as_read = False
+        if self.whole is not None and as_read and text_from == 0 and b == len(self.lines):
+            text = self.whole if self.whole.endswith("\n") else self.whole + "\n"
+        else:
+            text = "\n".join(body) + "\n" if body else ""
         if body and body[0][:1] in (" ", "\t"):  # only an indented first line can be dedented
             text = textwrap.dedent(text)
         if fmt == "iptables-save" and not re.search(r"^\*\w", text, re.M) and (
@@ -718,7 +732,11 @@ class _Splitter:
         signature. One garbled line inside a block (a paste that interleaved stderr, a chat
         client that broke a line) does not end it when the lines around it continue the
         format: the frontend reports that line instead of the rest losing its context."""
+        save = fmt == "iptables-save"
         while j < b:
+            if save and _SAVE_RULE_RE.match(self.lines[j]):
+                j += 1  # the bulk of a dump: continues it, and starts no other format
+                continue
             nxt = strip_margin(self.lines[j])
             if nxt.strip():
                 other = detect_start(nxt) if other_starts else None
@@ -830,7 +848,10 @@ def split(text: str, source: str, fmt: str | None = None) -> list[Section]:
         sec = Section(source, 1, max(len(lines), 1), fmt, "whole file",
                       "\n".join(lines) + "\n", 1, {}, note)
         return [sec]
-    sections = _Splitter(lines, source, "```" in text or "~~~" in text).run()
+    pristine = "\r" not in text and sum(map(len, lines)) + len(lines) in (len(text),
+                                                                          len(text) + 1)
+    sections = _Splitter(lines, source, "```" in text or "~~~" in text,
+                         text if pristine else None).run()
     known = [s for s in sections if s.format]
     if len(sections) == 1 and known and known[0].detected_by == "content":
         known[0].detected_by = "whole file"
