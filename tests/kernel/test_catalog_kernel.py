@@ -27,7 +27,7 @@ DUMPS = {"iptables-nft-save": "iptables.rules", "nft -j list ruleset": "ruleset.
          "sysctl -a": "sysctl.txt", "ip -j addr": "ip-addr.json",
          "ip -j -d link": "ip-link.json", "ip -j route": "ip-route.json"}
 # Fix lines that would change the real host rather than the namespace: never run here.
-PERSISTING = ("printf", "echo", "modprobe", "#")
+PERSISTING = ("printf", "echo", "modprobe")
 RUNNABLE = ("sysctl", "iptables", "nft")
 BRNF = "net.bridge.bridge-nf-call-iptables"
 
@@ -113,7 +113,7 @@ def _iptables_is_nft(ns) -> None:
 # ---------------------------------------------------------------------------------------------
 # Topologies
 
-def routed_host(lab, forward: bool = True):
+def routed_host(lab):
     """client (203.0.113.77) -- up0 [host] br0 (198.18.0.1/24) -- ctr (198.18.0.2).
 
     The client routes 198.18.0.0/24 through the host, so flows are forwarded without NAT
@@ -129,13 +129,13 @@ def routed_host(lab, forward: bool = True):
     ctr.ip(f"addr add {CTR_IP}/24 dev eth0", f"route add default via {GATEWAY}")
     for key in ("net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter"):
         host.sysctl(key, 0)
-    host.sysctl("net.ipv4.ip_forward", 1 if forward else 0)
+    host.sysctl("net.ipv4.ip_forward", 1)
     return client, host, ctr
 
 
 def bridge_host(lab, brnf: int):
     """[host] br0 (198.18.0.1/24) with two containers c1 (.2) and c2 (.3) on veth ports, an
-    uplink address 203.0.113.10 (veth to a `wan` namespace), bridge-nf-call-iptables set in this namespace."""
+    uplink 203.0.113.10 (veth to a `wan` namespace), bridge-nf-call-iptables set here only."""
     if not Path("/proc/sys/net/bridge").is_dir():
         pytest.skip("br_netfilter is not loaded (the lab loads no modules: modprobe br_netfilter)")
     host, c1, c2 = (lab.netns(n) for n in ("host", "c1", "c2"))
@@ -209,7 +209,7 @@ def test_nf401_forwarding_off_kills_the_published_port(lab, backend, off):
     client comes in on, or on the bridge the reply comes in on: the kernel checks the input
     link) the flow dies at the routing decision; NF401 names the sysctl, and its `sysctl -w`
     makes the connection work."""
-    client, host, ctr = routed_host(lab, forward=True)
+    client, host, ctr = routed_host(lab)
     _with_mgmt_link(lab, host)
     if backend == "nft":
         host.load_nft(DOCKER_NFT)
@@ -241,7 +241,7 @@ def test_nf401_forwarding_off_kills_the_published_port(lab, backend, off):
 def test_nf401_quiet_when_forwarding_is_off_on_an_unused_link(lab):
     """Forwarding off on a link no NAT path enters by: the kernel forwards the published port
     and the container's outbound flow; NF401 stays quiet."""
-    client, host, ctr = routed_host(lab, forward=True)
+    client, host, ctr = routed_host(lab)
     _with_mgmt_link(lab, host)
     host.load_iptables(DOCKER_IPTABLES)
     host.sysctl("net.ipv4.conf.mgmt0.forwarding", 0)
