@@ -25,9 +25,10 @@ for a few dozen distinct shapes instead of 100k objects. The schema keeps to enu
 for exactly that reason (tests/test_nft_json.py checks it). That key costs three regex passes,
 so a cheaper `quick_key` (one bytes.translate: digits out, upper case folded) is looked up
 first; it is remembered only for objects whose shape key was valid, and a kube-proxy-like dump
-has a few hundred of them. Objects holding floats are always validated. One contrived case can share a verdict wrongly: an array string ending in ": ", ", "
-or "[" followed by a string starting with ",", "}", "]" or ":" is blanked off its boundaries;
-such an object is then read by the mapper, which never trusts types and never raises.
+has about a thousand of them. Objects holding floats are always validated. One contrived case
+can share a verdict wrongly: an array string ending in ": ", ", " or "[" followed by a string
+starting with ",", "}", "]" or ":" is blanked off its boundaries; such an object is then read
+by the mapper, which never trusts types and never raises.
 
 Backends: a table holding `xt` statements, or an ip/ip6 table named like an iptables table whose
 base chains all carry iptables' built-in names, was written by iptables-nft ("iptables-nft");
