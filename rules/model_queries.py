@@ -59,25 +59,23 @@ def nat_rules(host: Host, family: int, hooks: tuple[str, ...] = ("prerouting", "
               ) -> Iterator[tuple[Table, Chain, Rule, NatAction, str]]:
     """(table, chain, rule, nat action, hook) for NAT rules reachable from a nat base chain.
 
-    Cached on the host: rules ask once per probe, and walking kube-proxy's 35k nat chains
+    Cached on the host per base chain: rules ask once per probe, and walking kube-proxy's 35k nat chains
     each time made those rules quadratic."""
     cache = host.__dict__.setdefault("_nflint_nat_rules", {})
-    key = (family, hooks)
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = tuple(_nat_rules(host, family, hooks))
-    return iter(found)
-
-
-def _nat_rules(host: Host, family: int, hooks: tuple[str, ...]
-               ) -> Iterator[tuple[Table, Chain, Rule, NatAction, str]]:
     for table, base in ((t, c) for t in host.tables if t.family in IP_FAMILIES[family]
                         for c in t.base_chains if c.type == "nat" and c.hook in hooks):
-        for chain in reachable_chains(table, base):
-            for rule in chain.rules:
-                nat = rule.nat
-                if nat is not None:
-                    yield table, chain, rule, nat, base.hook
+        found = cache.get(id(base))
+        if found is None:
+            found = cache[id(base)] = tuple(_nat_rules(table, base))
+        yield from found
+
+
+def _nat_rules(table: Table, base: Chain) -> Iterator[tuple[Table, Chain, Rule, NatAction, str]]:
+    for chain in reachable_chains(table, base):
+        for rule in chain.rules:
+            nat = rule.nat
+            if nat is not None:
+                yield table, chain, rule, nat, base.hook
 
 
 def nat_address(nat: NatAction) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

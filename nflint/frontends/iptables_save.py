@@ -358,10 +358,15 @@ def _header_facts(text: str) -> tuple[str | None, str | None, str | None]:
 
 def _new_rule_fast(matches, actions, span, raw, counters, index) -> Rule:
     """Rule(...) without the frozen-dataclass __init__ (one object.__setattr__ per field): a
-    tenth of the parse time of a big dump."""
+    tenth of the parse time of a big dump. Writes the slots through their descriptors."""
     rule = _object_new(Rule)
-    rule.__dict__.update(matches=matches, actions=actions, span=span, raw=raw,
-                         counters=counters, handle=None, index=index)
+    _set_matches(rule, matches)
+    _set_actions(rule, actions)
+    _set_span(rule, span)
+    _set_raw(rule, raw)
+    _set_counters(rule, counters)
+    _set_handle(rule, None)
+    _set_index(rule, index)
     return rule
 
 
@@ -370,11 +375,15 @@ def _new_rule_plain(matches, actions, span, raw, counters, index) -> Rule:
 
 
 _object_new = object.__new__
-# Only while Rule keeps exactly these fields and a __dict__; otherwise the real constructor.
-_new_rule = _new_rule_fast if (
-    tuple(f.name for f in dataclasses.fields(Rule))
-    == ("matches", "actions", "span", "raw", "counters", "handle", "index")
-    and not hasattr(Rule, "__slots__")) else _new_rule_plain
+# Only while Rule keeps exactly these fields in slots; otherwise the real constructor.
+_RULE_FIELDS = ("matches", "actions", "span", "raw", "counters", "handle", "index")
+if tuple(f.name for f in dataclasses.fields(Rule)) == _RULE_FIELDS and \
+        getattr(Rule, "__slots__", None) == _RULE_FIELDS:
+    (_set_matches, _set_actions, _set_span, _set_raw, _set_counters, _set_handle,
+     _set_index) = (Rule.__dict__[name].__set__ for name in _RULE_FIELDS)
+    _new_rule = _new_rule_fast
+else:
+    _new_rule = _new_rule_plain
 
 
 @dataclasses.dataclass
