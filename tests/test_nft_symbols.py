@@ -137,3 +137,17 @@ def test_quick_key_knows_every_digit_enum_word():
     assert all(w.endswith("6") for w in nft_json.DIGIT_ENUM_WORDS)  # quick_key's pre-check
     assert nft_json.quick_key('{"f": "ip6"}') != nft_json.quick_key('{"f": "ip"}')
     assert nft_json.quick_key('{"f": "icmpv6"}') != nft_json.quick_key('{"f": "icmpv"}')
+
+
+def test_set_elements_of_symbolic_types_read_by_name():
+    """`nft -n` lists `192.0.2.1 . 6 . 22` in an ipv4_addr . inet_proto . inet_service set."""
+    def listing(proto_tcp, proto_udp, est):
+        return ("table inet f {\n\tset svc {\n\t\ttype ipv4_addr . inet_proto . inet_service\n"
+                f"\t\telements = {{ 192.0.2.1 . {proto_tcp} . 22, 192.0.2.2 . {proto_udp} . 53 }}"
+                f"\n\t}}\n\tset st {{\n\t\ttype ct_state\n\t\telements = {{ {est} }}\n\t}}\n}}\n")
+    numeric = nft_text.parse(listing(6, 17, "0x2"), "n.nft")
+    symbolic = nft_text.parse(listing("tcp", "udp", "established"), "s.nft")
+    assert _model(numeric) == _model(symbolic)
+    svc, st = numeric.tables[0].sets
+    assert svc.elements == ("192.0.2.1 . tcp . 22", "192.0.2.2 . udp . 53")
+    assert st.elements == ("established",)

@@ -84,6 +84,11 @@ REJECT_CODES = {"icmp": ICMP_CODES, "icmpv6": ICMPV6_CODES, "icmpx": ICMPX_CODES
 ETHER_TYPES = {0x0800: "ip", 0x0806: "arp", 0x86DD: "ip6", 0x8100: "vlan"}
 ARPHRD = {1: "ether", 512: "ppp", 768: "ipip", 769: "ipip6", 772: "loopback", 776: "sit",
           778: "ipgre"}
+INET_PROTOS = {1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 33: "dccp", 47: "gre", 50: "esp",
+               51: "ah", 58: "ipv6-icmp", 132: "sctp", 136: "udplite"}  # as nft prints them
+TYPE_SYMBOLS: dict[str, tuple[dict[int, str], bool]] = {  # set key types `nft -n` numbers
+    "inet_proto": (INET_PROTOS, False), "ct_state": (CT_STATES, True),
+    "ct_status": (CT_STATUS, True), "ether_type": (ETHER_TYPES, False)}
 SYMBOLS: dict[tuple, tuple[dict[int, str], bool]] = {  # left side -> (names, is a bitmask)
     ("ct", "state"): (CT_STATES, True), ("ct", "status"): (CT_STATUS, True),
     ("ct", "event"): (CT_EVENTS, True), ("ct", "direction"): ({0: "original", 1: "reply"}, False),
@@ -374,6 +379,21 @@ def named(left: object, right: object) -> object:
     a number of a bitmask type holding several bits becomes their OR."""
     table = _symbol_table(left)
     return right if table is None else _named(right, *table)
+
+
+def named_element(e: object, key_types: tuple[str, ...]) -> object:
+    """A set element with the numbers of its symbolic key types (`192.0.2.1 . 6 . 22` in an
+    `ipv4_addr . inet_proto . inet_service` set, as `nft -n` lists it) turned into names."""
+    if type(e) is dict and len(e) == 1:
+        inner = e.get("elem")
+        if type(inner) is dict and "val" in inner:
+            return {"elem": {**inner, "val": named_element(inner["val"], key_types)}}
+        parts = e.get("concat")
+        if type(parts) is list and len(parts) == len(key_types):
+            return {"concat": [named_element(x, (t,)) for x, t in zip(parts, key_types)]}
+    if len(key_types) == 1 and key_types[0] in TYPE_SYMBOLS:
+        return _named(e, *TYPE_SYMBOLS[key_types[0]])
+    return e
 
 
 def _named(x: object, names: dict[int, str], bitmask: bool) -> object:

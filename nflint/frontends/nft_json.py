@@ -54,7 +54,8 @@ from ..hooks import IPTABLES_CHAIN_HOOKS, resolve_priority
 from ..host import Contribution
 from ..ruleset import Chain, NamedSet, NftObject, Rule, Table
 from ..span import Span
-from .nft_exprs import StatementMapper, compact, element_text, elements, expr_text
+from .nft_exprs import (StatementMapper, compact, element_text, elements, expr_text,
+                        named_element)
 from .positions import LineIndex, syntax_error
 
 FIDELITY = "nft-json"
@@ -370,12 +371,13 @@ class _Builder:
 
     def _add_set(self, acc: _TableAcc, kind: str, body: dict, span: Span) -> None:
         key_type = body.get("type", ())
+        key_type = (key_type,) if isinstance(key_type, str) else tuple(key_type)
         data = body.get("map")
         flags = body.get("flags", ())
-        elems, mappings = self._elements(body.get("elem"))
+        elems, mappings = self._elements(body.get("elem"), key_type)
         named = NamedSet(
             body["name"], span,
-            key_type=(key_type,) if isinstance(key_type, str) else tuple(key_type),
+            key_type=key_type,
             elements=tuple(elems), is_map=kind == "map",
             data_type=(" . ".join(data) if isinstance(data, list) else data),
             flags=(flags,) if isinstance(flags, str) else tuple(flags),
@@ -387,22 +389,25 @@ class _Builder:
             acc.sets.append(named)
 
     @staticmethod
-    def _elements(elem: object) -> tuple[list[str], list[tuple[str, str]]]:
-        """Element texts, and (key, data) pairs for map elements."""
+    def _elements(elem: object, key_type: tuple[str, ...] = ()
+                  ) -> tuple[list[str], list[tuple[str, str]]]:
+        """Element texts (numbers of symbolic key types as names), and (key, data) pairs for
+        map elements."""
         elems, mappings = [], []
         for e in elements(elem):
             if isinstance(e, list) and len(e) == 2:
-                k = element_text(e[0])
+                k = element_text(named_element(e[0], key_type))
                 elems.append(k)
                 mappings.append((k, element_text(e[1])))
             else:
-                elems.append(element_text(e))
+                elems.append(element_text(named_element(e, key_type)))
         return elems, mappings
 
     def _add_elements(self, acc: _TableAcc, body: dict, span: Span) -> None:
         name = body["name"]
         idx = acc.set_index.get(name)
-        elems, mappings = self._elements(body.get("elem"))
+        elems, mappings = self._elements(body.get("elem"),
+                                         acc.sets[idx].key_type if idx is not None else ())
         if idx is None:
             acc.set_index[name] = len(acc.sets)
             acc.sets.append(NamedSet(name, span, elements=tuple(elems),
