@@ -755,11 +755,13 @@ def _vmap(body: object) -> Action:
     if ref is not None:
         return VerdictMap(key, map_name=ref)
     entries = []
+    symbols = _symbol_table(body.get("key"))  # `ct state vmap { 0x1 : drop }` from nft -n
     for item in _items(data):
         if isinstance(item, list) and len(item) == 2:
             v = _verdict_of(item[1])
             if v is not None:
-                entries.append((expr_text(named(body.get("key"), item[0])), v))
+                k = item[0] if symbols is None else _named(item[0], *symbols)
+                entries.append((expr_text(k), v))
                 continue
         return UnknownAction(compact({"vmap": body}), "vmap")
     return VerdictMap(key, tuple(entries))

@@ -549,6 +549,7 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
     sep = re.compile(r"\s*(,|\])\s*")
     newline = text.find("\n")
     one_line = newline == -1 or not text[newline:].strip()
+    first_line = 1 + line_offset
     source = b.source
     end = len(text)
     i = 0
@@ -571,7 +572,7 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
                 return None
             raw = text[pos:nxt]
             if one_line:
-                span = Span(source, 1 + line_offset, pos + 1, None, None, f"/nftables/{i}")
+                span = Span(source, first_line, pos + 1, None, None, f"/nftables/{i}")
             else:
                 span = _span(source, lines, pos, line_offset, i)
             if floats.seen:
