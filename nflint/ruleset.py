@@ -59,7 +59,7 @@ class Rule:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chain:
     """A chain; base chains have hook, priority and type (iptables built-ins get the numbers
     the kernel uses for their table)."""
