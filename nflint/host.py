@@ -107,6 +107,15 @@ def _merge_interface(old: Interface, new: Interface) -> Interface:
                                sources=sources, **changes)
 
 
+def _merge_network(old: DockerNetwork, new: DockerNetwork) -> DockerNetwork:
+    """One network told in parts (`docker network create` for its bridge, a compose file for
+    its containers): fields the later input leaves empty keep the earlier value."""
+    changes = {f.name: getattr(new, f.name) for f in dataclasses.fields(DockerNetwork)
+               if f.name not in ("name", "span", "containers") and getattr(new, f.name)}
+    members = old.containers + tuple(m for m in new.containers if m not in old.containers)
+    return dataclasses.replace(old, containers=members, **changes)
+
+
 class HostBuilder:
     """Accumulates contributions; `build()` freezes them into a Host."""
 
@@ -143,7 +152,8 @@ class HostBuilder:
             self._interfaces[i.name] = i if old is None else _merge_interface(old, i)
         self._routes.extend(c.routes)
         for d in c.docker_networks:
-            self._docker[d.name] = d
+            old_net = self._docker.get(d.name)
+            self._docker[d.name] = d if old_net is None else _merge_network(old_net, d)
         self._evidence.extend(c.evidence)
         self._assumptions.extend(a for a in c.assumptions if a not in self._assumptions)
         self.problems.extend(c.problems)

@@ -559,6 +559,24 @@ def _bare_command(line: str) -> str | None:
     return s if words and words[0] in KNOWN_COMMANDS else None
 
 
+_COMPOSE_TOP = re.compile(r"^(?:services|networks|volumes|configs|secrets|version|name|x-[\w\-]+)"
+                          r":|^#")
+
+
+def _compose_extent(lines: list[str], i: int, b: int) -> int | None:
+    """End of a docker-compose file starting at `services:` (line i), when its content shows
+    fixed container addresses on named networks (what nflint reads from it); else None."""
+    if not re.match(r"^services:\s*$", lines[i]):
+        return None
+    j = i + 1
+    while j < b and (not lines[j].strip() or lines[j][:1] in " \t" or _COMPOSE_TOP.match(lines[j])):
+        j += 1
+    body = "\n".join(lines[i:j])
+    if re.search(r"^\s+networks:", body, re.M) and re.search(r"^\s+ipv[46]_address:", body, re.M):
+        return j
+    return None
+
+
 class _Splitter:
     def __init__(self, lines: list[str], source: str, has_fences: bool = True,
                  whole: str | None = None) -> None:
@@ -774,6 +792,12 @@ class _Splitter:
                 fmt = json_kind("\n".join(self.lines[i:end]))
                 if fmt:
                     self.emit(i, end, fmt, "content", hint)
+                    i = end
+                    continue
+            if line.startswith("services:"):
+                end = _compose_extent(self.lines, i, b)
+                if end is not None:
+                    self.emit(i, end, "docker-compose", "content", hint)
                     i = end
                     continue
             fmt = detect_start(strip_margin(line))

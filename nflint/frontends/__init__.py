@@ -37,6 +37,7 @@ FORMATS: dict[str, str] = {
     "docker-inspect": "nflint.frontends.docker:parse_inspect",
     "docker-create": "nflint.frontends.docker:parse_create",
     "netplan": "nflint.frontends.netplan:parse",
+    "docker-compose": "nflint.frontends.compose:parse",
     "conntrack": "nflint.frontends.evidence:parse_conntrack",
     "kernel-log": "nflint.frontends.evidence:parse_kernel_log",
 }
