@@ -22,6 +22,14 @@ def _stacked(f: Finding) -> str:
             f"{'that' if len(f.behind) == 1 else 'those'} fixed to see it)")
 
 
+def _certainty(f: Finding) -> tuple[str, Severity | None]:
+    """Message suffix and severity for a finding that rests on a partial listing."""
+    why = f.unsure
+    if why is None:
+        return "", None
+    return f" (uncertain: {why})", Severity.WARNING
+
+
 def _sender(f: Finding) -> str:
     s = f.sender
     return f"{s.what} ({s.ip}{', address assumed' if s.assumed else ''})"
@@ -212,12 +220,14 @@ class IsolationDrop(LintRule):
             step, dnat = f.data["step"], f.data["dnat"]
             span, what = _rule_or_chain(step)
             ingress, egress = f.data["ingress"], f.data["egress"]
-            direction = "the reply" if f.data["reply"] else "it"
+            fwd_in, fwd_out = f.data["path"]
+            direction = "the server's reply" if f.data["reply"] else "it"
             msg = (f"the port {_target(f)} published by DNAT to {f.data['target']} is "
-                   f"unreachable from {ingress}: {_sender(f)} is DNATed, then the forward path "
-                   f"({ingress if not f.data['reply'] else egress} -> "
-                   f"{egress if not f.data['reply'] else ingress}) drops {direction} in "
+                   f"unreachable from {ingress}: {_sender(f)} is DNATed on {ingress}, then "
+                   f"the forward hook drops {direction} ({fwd_in} -> {fwd_out}) in "
                    f"{step.table.label} {step.chain}{_stacked(f)}")
+            caveat, severity = _certainty(f)
+            msg += caveat
             related = [Related(dnat.rule.span, f"the DNAT rule that publishes the port: "
                                                f"{dnat.rule.raw}")]
             related += _jumps_to(f, step, "forward")
@@ -226,7 +236,8 @@ class IsolationDrop(LintRule):
                 msg, span or dnat.rule.span, related=related,
                 fix=Fix(f"{f.remedy.description} (nflint re-simulated the flow with it: the "
                         f"drop no longer applies)", f.remedy.commands),
-                key=("isolation-drop", ingress, egress, dnat.rule.raw, what))
+                key=("isolation-drop", ingress, egress, dnat.rule.raw, what),
+                severity=severity)
 
 
 class RpFilterIplessBridge(LintRule):
@@ -374,9 +385,12 @@ class MissingNotrack(LintRule):
             related = [Related(dnat.rule.span, f"the DNAT whose connection is tracked twice: "
                                                f"{dnat.rule.raw}")]
             related += _sysctl_related(host, BRNF_KEY, "br_netfilter on for every bridge")
-            for ev in _rewritten_entries(host, f):
+            seen = list(_rewritten_entries(host, f))
+            for ev in seen:
                 related.append(Related(ev.span, "conntrack saw it: a reply-direction [NEW] "
                                                 "entry with a rewritten port"))
+            caveat, severity = _certainty(f) if not seen else ("", None)
+            msg += caveat
             iface = host.interface(bridge)
             span = iface.span if iface is not None and iface.span.line else dnat.rule.span
             yield self.diagnostic(
@@ -384,7 +398,7 @@ class MissingNotrack(LintRule):
                 fix=Fix(f"{f.remedy.description} (nflint re-simulated the exchange with it: "
                         f"{'it completes' if f.data['works'] else 'this failure is gone'})",
                         f.remedy.commands),
-                key=("missing-notrack", bridge, dnat.rule.raw))
+                key=("missing-notrack", bridge, dnat.rule.raw), severity=severity)
 
 
 def _rewritten_entries(host, f: Finding):
@@ -461,6 +475,8 @@ class BridgeForwardDrop(LintRule):
                    f"{dest.ip}), and with br_netfilter they run the forward hook, where "
                    f"{what if step.rule is None else f'{step.table.label} {step.chain}'} "
                    f"drops them: devices behind {bridge} cannot reach each other")
+            caveat, severity = _certainty(f)
+            msg += caveat
             related = _jumps_to(f, step, "forward")
             related += _sysctl_related(host, BRNF_KEY, "br_netfilter hands bridged frames to "
                                                       "iptables")
@@ -469,4 +485,4 @@ class BridgeForwardDrop(LintRule):
                 msg, span, related=related,
                 fix=Fix(f"{f.remedy.description} (nflint re-simulated the flow with it); or "
                         f"{BRNF_KEY}=0 if nothing filters bridged frames", f.remedy.commands),
-                key=("bridge-forward-drop", bridge, what))
+                key=("bridge-forward-drop", bridge, what), severity=severity)

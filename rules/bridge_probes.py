@@ -303,22 +303,31 @@ def forward_base(table: Table, step: Step) -> Chain | None:
 # -- reading traces ----------------------------------------------------------------------------
 
 def dnat_steps(trace: Trace, request_only: bool = True) -> list[tuple[Step, str | None]]:
-    """DNAT rule steps of the client's packets, with the bridge whose hooks ran them (the last
-    bridge the packet was seen on before the rule: in br_netfilter's pass the bridge it is
-    being bridged by; after "the frame is for the bridge itself", the bridge it arrived on)."""
+    """DNAT rule steps of the client's packets, with the bridge whose hooks ran them: the
+    input interface the hook saw when the frame came in through a bridge port (physin set: in
+    br_netfilter's pass the bridge it is being bridged by; after "the frame is for the bridge
+    itself", the bridge it arrived on), else None."""
     out = []
     packets = trace.packets[:1] if request_only else [p for p in trace.packets
                                                       if p.sender == "client"]
     for p in packets:
-        bridge = None
         for s in p.steps:
-            if s.kind == "bridge" and s.device:
-                bridge = s.device
-            elif s.kind == "device":
-                bridge = None
             if s.rule is not None and s.verdict == "dnat" and s.hook in ("prerouting", "output"):
-                out.append((s, bridge))
+                out.append((s, s.iif if s.physin else None))
     return out
+
+
+def unseen_accept(step: Step | None) -> str | None:
+    """Why a drop by a chain's policy may not happen: the table was listed in part (a
+    condensed paste, `Table.complete` False), so an accept nflint cannot see may take the packet
+    first. Findings resting on "nothing accepts it" say so instead of claiming it."""
+    table = step.table if step is not None else None
+    if table is None or table.complete or step.kind != "policy":
+        return None
+    where = f" at {table.span.source}:{table.span.line}" if table.span and table.span.line \
+        else ""
+    return (f"the {table.label} listing{where} is partial (condensed), so this rests on no "
+            f"omitted rule accepting the packet before the policy of {step.chain}")
 
 
 def same_rule(a: Rule | None, b: Rule | None) -> bool:
@@ -339,6 +348,12 @@ class Finding:
     behind: tuple[str, ...]  # descriptions of the failures fixed in the what-if, in order
     data: dict = field(default_factory=dict)
     remedy: Remedy | None = None
+
+    @property
+    def unsure(self) -> str | None:
+        """Set when the failure, or one it is stacked behind, may not happen (see
+        `unseen_accept`): the rules then word it as "may" and lower its severity."""
+        return self.data.get("unsure") or unseen_accept(self.data.get("step"))
 
 
 @dataclass
@@ -416,6 +431,7 @@ def _chase_published(an: Analysis, sender: Sender, flow: Flow) -> None:
         return
     an.chased.add(sig)
     behind: list[str] = []
+    carried = None  # an uncertain failure earlier in the stack makes the later ones uncertain
     for _ in range(MAX_STACK):
         out = trace.outcome
         if out.delivered or not trace.certain:
@@ -425,6 +441,10 @@ def _chase_published(an: Analysis, sender: Sender, flow: Flow) -> None:
                  or _double_tracking_failure(an, h, sender, flow, trace, behind))
         if found is None:
             return
+        if carried and not found.unsure:
+            found.data["unsure"] = carried
+        elif found.unsure and not carried:
+            carried = f"it is stacked behind {found.data['summary']}, and {found.unsure}"
         an.add(found)
         behind.append(found.data["summary"])
         h = found.remedy.host
@@ -513,25 +533,29 @@ def _forward_drop_failure(an, h, sender, flow, trace, behind) -> Finding | None:
     target = _nat_target(dstep)
     if target is None:
         return None
-    routing = HostIndex.of(h).routing
-    r = routing.lookup(target)
-    egress = r.dev if r is not None else None
-    ingress = out.device
+    # The client's ingress is where its packet was DNATed; the dropped packet's own path is
+    # what the forward hook saw (for a reply: from the server's side back toward the client).
+    ingress = dstep.iif
+    fwd_in, fwd_out = step.iif, step.oif
     base = forward_base(step.table, step)
-    if egress is None or ingress is None or base is None:
+    if ingress is None or fwd_in is None or fwd_out is None or base is None:
         return None
     reply = trace.packets[-1].sender == "server"
+    egress = fwd_in if reply else fwd_out
+    what = "replies" if reply else "the published flow"
     remedy = accept_remedy(
-        h, step.table, base, in_iface=egress if reply else ingress,
-        out_iface=ingress if reply else egress, daddr=None if reply else str(target),
+        h, step.table, base, in_iface=fwd_in, out_iface=fwd_out,
+        daddr=None if reply else str(target),
         proto=None if reply else flow.proto, dport=None if reply else
         dstep.rule.nat.ports[0] if dstep.rule.nat and dstep.rule.nat.ports else flow.dport,
-        why=f"accept the published flow from {ingress} to {egress} before the drop")
-    return Finding("NF102", ("NF102", ingress, dstep.rule.span, step.rule.span if step.rule
-                             else (step.table.label, step.chain)), sender, flow, trace,
-                   tuple(behind), {"ingress": ingress, "egress": egress, "target": target,
-                                   "dnat": dstep, "step": step, "reply": reply,
-                                   "summary": f"NF102 (the forward drop from {ingress})"},
+        why=f"accept {what} from {fwd_in} to {fwd_out} before the drop")
+    return Finding("NF102", ("NF102", ingress, fwd_in, dstep.rule.span, step.rule.span
+                             if step.rule else (step.table.label, step.chain)), sender, flow,
+                   trace, tuple(behind),
+                   {"ingress": ingress, "egress": egress, "target": target, "dnat": dstep,
+                    "step": step, "reply": reply, "path": (fwd_in, fwd_out),
+                    "summary": f"NF102 (the forward drop of the {'reply' if reply else 'request'}"
+                               f" from {fwd_in} to {fwd_out})"},
                    remedy)
 
 

@@ -65,6 +65,10 @@ class Routing:
                 if not any(x.network == a.network and x.dev == name for x in routes):
                     routes.append(RouteEntry(a.network, name, None, "unicast", 0,
                                              "connected (from addresses)"))
+        for ip, bridge in topo.inferred.items():
+            if not any(ip in x.network for x in routes if x.network.prefixlen):
+                routes.append(RouteEntry(ipaddress.ip_network(ip), bridge, None, "unicast", 0,
+                                         "assumed from Docker's DNAT guard"))
         self.routes = routes
         self.has_default = any(r.network.prefixlen == 0 for r in routes)
 

@@ -73,9 +73,13 @@ def _run(host: Host, flow: Flow, brancher: Brancher) -> Trace:
     if client_place.assumed:
         rec.assume(client_place.assumed)
     origin, nexthop = sim.origin_of(client_place, src, dst, flow.in_iface, flow.bridged)
-    if topo.assumed_bridges:
-        rec.assume("bridge(s) " + ", ".join(sorted(topo.assumed_bridges)) + " known only from "
+    inspected = topo.assumed_bridges - set(topo.inferred.values())
+    if inspected:
+        rec.assume("bridge(s) " + ", ".join(sorted(inspected)) + " known only from "
                    "docker network inspect (address = the network's gateway)")
+    for ip, bridge in topo.inferred.items():
+        rec.assume(f"{ip} assumed to be a container on {bridge}: Docker's DNAT rule to it "
+                   f"excludes only that bridge (no docker network inspect of it)")
     exchange = _EXCHANGES["icmp" if proto in ("icmp", "icmpv6") else proto] if proto in (
         "tcp", "udp", "icmp", "icmpv6") else (("request", "client", set()),)
     if not flow.exchange:

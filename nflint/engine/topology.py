@@ -70,7 +70,8 @@ class Topology:
         self.assumed_bridges: set[str] = set()
         self._docker: bool | None = None
         self._physdev: bool | None = None
-        for net in host.docker_networks:
+        self.inferred: dict[IPAddress, str] = {}  # DNAT target -> bridge Docker's guard names
+        for net in (*host.docker_networks, *_guarded_targets(host, self)):
             bridge = net.bridge_name or (f"br-{net.id[:12]}" if net.id else None)
             if net.name == "bridge" and not net.bridge_name:
                 bridge = "docker0"
@@ -316,6 +317,49 @@ class Topology:
     def _physdev_evidence(self) -> bool:
         return any(isinstance(m, PhysdevMatch) for t in self.host.tables for c in t.chains
                    for r in c.rules for m in r.matches)
+
+
+def _guarded_targets(host: Host, topo: "Topology") -> list[DockerNetwork]:
+    """Containers known only as DNAT targets of Docker's DOCKER chain. Docker writes
+    `! -i BRIDGE ... -j DNAT --to C` with BRIDGE the target container's own network, so without
+    its `docker network inspect` the rule still says where C lives (recorded as assumed)."""
+    from ..span import Span
+    from ..matches import InterfaceMatch
+    known = {b for n in host.docker_networks for b in (n.bridge_name,) if b}
+    found: dict[str, list[IPAddress]] = {}
+    for t in host.tables:
+        for c in t.chains:
+            if c.name != "DOCKER":
+                continue
+            for r in c.rules:
+                nat = r.nat
+                if nat is None or nat.kind != "dnat" or not nat.address:
+                    continue
+                guard = [m for m in r.matches if isinstance(m, InterfaceMatch) and
+                         m.direction == "in" and m.negated and len(m.names) == 1]
+                if not guard or guard[0].names[0] in known or "+" in guard[0].names[0]:
+                    continue
+                try:
+                    ip = ipaddress.ip_address(nat.address.split(":")[0].split("-")[0])
+                except ValueError:
+                    continue
+                if ip in topo.local or any(
+                        _in(ip, sub) for n in host.docker_networks for sub in n.subnets) or any(
+                        a.version == ip.version and ip in a.network
+                        for i in host.interfaces for a in i.addresses):
+                    continue  # the dumps already say where it lives
+                found.setdefault(guard[0].names[0], [])
+                if ip not in found[guard[0].names[0]]:
+                    found[guard[0].names[0]].append(ip)
+    out = []
+    for bridge, ips in found.items():
+        for ip in ips:
+            topo.inferred[ip] = bridge
+        out.append(DockerNetwork(f"<network of {bridge}>", Span("<docker DNAT rule>"),
+                                 driver="bridge", bridge_name=bridge,
+                                 containers=tuple((str(ip), f"{ip}/{ip.max_prefixlen}")
+                                                  for ip in ips)))
+    return out
 
 
 def _in(addr: IPAddress, subnet: str) -> bool:

@@ -35,6 +35,12 @@ class Step:
     device: str | None = None
     match: str = "yes"  # "yes" | "maybe": a rule step whose match nflint could not decide
     snapshot: tuple = ()  # the packet's header fields when this step happened
+    # The interfaces the packet had when this step happened, as a hook sees them (`-i`/`-o`,
+    # physdev): "where did this DNAT happen" is `step.iif`, whatever the steps around it.
+    iif: str | None = None
+    oif: str | None = None
+    physin: str | None = None
+    physout: str | None = None
 
     @property
     def packet(self) -> str:
@@ -203,9 +209,14 @@ class Recorder:
     choices: list[str] = field(default_factory=list)
 
     def add(self, kind: str, text: str, pkt: Packet | None = None, **kw) -> Step:
-        if pkt is not None and kw.get("device") is None:
+        if pkt is None:
+            step = Step(kind, text, **kw)
+            self.steps.append(step)
+            return step
+        if kw.get("device") is None:
             kw["device"] = pkt.iif or pkt.oif  # where the packet is: rules ask "DNAT at X?"
-        step = Step(kind, text, snapshot=pkt.snapshot() if pkt is not None else (), **kw)
+        step = Step(kind, text, snapshot=pkt.snapshot(), iif=pkt.iif, oif=pkt.oif,
+                    physin=pkt.physin, physout=pkt.physout, **kw)
         self.steps.append(step)
         return step
 

@@ -1,0 +1,45 @@
+"""Engine gaps the rule authors reported: where a hook step happened, and containers known only
+from Docker's DNAT rules."""
+from engine_scenarios import HA, HOST_LAN, load, router, seed000_inputs
+
+from nflint.engine import Flow, simulate
+
+
+def test_hook_and_rule_steps_carry_the_interfaces_the_hook_saw():
+    host, _ = load(seed000_inputs(rp_filter=0))
+    trace = simulate(host, Flow(HA, HOST_LAN, "tcp", dport=5000))
+    dnat = [s for s in trace.steps if s.rule is not None and s.verdict == "dnat"]
+    assert dnat and dnat[0].iif == "br-lan137" and dnat[0].physin is not None
+    hooks = [s for s in trace.steps if s.kind == "hook" and s.hook == "prerouting"]
+    assert hooks and hooks[0].iif == "br-lan137" and hooks[0].physin == dnat[0].physin
+    fwd = [s for s in trace.steps if s.kind == "hook" and s.hook == "forward"]
+    assert fwd and fwd[0].oif == "br-da66fb6805df"
+
+
+DOCKER_NAT = """*nat
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A DOCKER -i br-abc -j RETURN
+-A DOCKER ! -i br-abc -p tcp -m tcp --dport 8080 -j DNAT --to-destination 198.18.0.4:80
+COMMIT
+"""
+
+
+def test_docker_dnat_guard_places_its_target_on_the_guarded_bridge():
+    host = router(DOCKER_NAT)
+    trace = simulate(host, Flow("198.51.100.9", "198.51.100.1", "tcp", dport=8080))
+    assert trace.outcome.delivered, trace.outcome
+    assert trace.fate.kind == "delivered-container"
+    assert any(s.kind == "route" and "br-abc" in s.text for s in trace.steps)
+    assert any("198.18.0.4 assumed to be a container on br-abc" in a
+               for a in trace.assumptions)
+
+
+def test_a_target_the_dumps_place_is_not_guessed():
+    # the target is on eth1's subnet: the route from the addresses says where it is
+    host = router(DOCKER_NAT.replace("198.18.0.4", "203.0.113.4"))
+    trace = simulate(host, Flow("198.51.100.9", "198.51.100.1", "tcp", dport=8080))
+    assert not any("assumed to be a container" in a for a in trace.assumptions)
