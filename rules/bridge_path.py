@@ -30,6 +30,12 @@ def _certainty(f: Finding) -> tuple[str, Severity | None]:
     return f" (uncertain: {why})", Severity.WARNING
 
 
+def _assumed(f: Finding, about: str) -> str:
+    """"; <the trace's assumption about `about`>", so a message that rests on it says so."""
+    got = next((a for a in f.trace.assumptions if about in a), None)
+    return f"; {got}" if got else ""
+
+
 def _sender(f: Finding) -> str:
     s = f.sender
     return f"{s.what} ({s.ip}{', address assumed' if s.assumed else ''})"
@@ -154,7 +160,7 @@ class BridgeDnatLeak(LintRule):
                 "the host would not DNAT it at all"
             msg = (f"{_sender(f)} -> {_target(f)} is DNATed ({rule.raw if not rule.raw.startswith('{') else 'this rule'}) "
                    f"while bridge {bridge} only forwards the frame: br_netfilter runs PREROUTING "
-                   f"on {bridge} (bridge-nf-call-iptables=1) and the rule's path {_guard(path + [rule], bridge)}; "
+                   f"on {bridge} ({_assumed(f, 'bridge-nf-call-iptables assumed')[2:] or 'bridge-nf-call-iptables=1'}) and the rule's path {_guard(path + [rule], bridge)}; "
                    f"without br_netfilter {where}")
             also = sorted(p for p in f.data["also"] if p is not None and p != f.flow.dport)
             if also:
@@ -222,8 +228,9 @@ class IsolationDrop(LintRule):
             ingress, egress = f.data["ingress"], f.data["egress"]
             fwd_in, fwd_out = f.data["path"]
             direction = "the server's reply" if f.data["reply"] else "it"
-            msg = (f"the port {_target(f)} published by DNAT to {f.data['target']} is "
-                   f"unreachable from {ingress}: {_sender(f)} is DNATed on {ingress}, then "
+            placed = _assumed(f, f"{f.data['target']} assumed to be a container")
+            msg = (f"the port {_target(f)} published by DNAT to {f.data['target']}"
+                   f"{f' ({placed[2:]})' if placed else ''} is unreachable from {ingress}: {_sender(f)} is DNATed on {ingress}, then "
                    f"the forward hook drops {direction} ({fwd_in} -> {fwd_out}) in "
                    f"{step.table.label} {step.chain}{_stacked(f)}")
             caveat, severity = _certainty(f)
@@ -300,11 +307,12 @@ class RpFilterIplessBridge(LintRule):
             dnat = f.data["dnat"]
             how = (f"re-routed there by br_netfilter after the DNAT of {_target(f)}"
                    if dnat is not None else "routed from it")
-            assumed = "" if deciding else " (value assumed: no sysctl dump of it)"
+            caveat, severity = _certainty(f)
+            assumed = "" if deciding or caveat else " (value assumed: no sysctl dump of it)"
             msg = (f"{dev} has no IPv4 address and its effective rp_filter is {rpf}{assumed}: "
                    f"packets that enter the IP layer on {dev} ({how}) fail the reverse-path "
                    f"check and are dropped as martians, so {_sender(f)} cannot reach "
-                   f"{_target(f)}{_stacked(f)}")
+                   f"{_target(f)}{_stacked(f)}{caveat}")
             related = [Related(v.span, f"also sets it: {v.key} = {v.value}")
                        for v in used if v.span != span]
             related += _iface_related(host, dev, f"{dev}: no IPv4 address")
@@ -315,7 +323,7 @@ class RpFilterIplessBridge(LintRule):
                 msg, span, related=related,
                 fix=Fix(f"{f.remedy.description} (both: the effective value is the higher "
                         f"one), or give {dev} an address", f.remedy.commands),
-                key=("rp-filter-ipless-bridge", dev))
+                key=("rp-filter-ipless-bridge", dev), severity=severity)
 
 
 class MissingNotrack(LintRule):

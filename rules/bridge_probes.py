@@ -351,8 +351,10 @@ class Finding:
 
     @property
     def unsure(self) -> str | None:
-        """Set when the failure, or one it is stacked behind, may not happen (see
-        `unseen_accept`): the rules then word it as "may" and lower its severity."""
+        """Set when the failure may not happen (a policy drop in a condensed listing, an
+        assumed sysctl): the rules then say why and lower its severity. An uncertain failure
+        does not make the ones stacked behind it uncertain: without it, the packet meets them
+        just the same (the what-if host is the host without it)."""
         return self.data.get("unsure") or unseen_accept(self.data.get("step"))
 
 
@@ -379,11 +381,26 @@ def analyse(host: Host) -> Analysis:
     return got
 
 
+RP_FILTER_KEYS = ("net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.rp_filter")
+RP_FILTER_ASSUMED = ("no sysctl dump of it: 2 is what systemd-based distributions (Ubuntu, "
+                     "Debian, Fedora) set; the kernel's own default is 0")
+
+
+def _assume_rp_filter(host: Host) -> Host:
+    """Without any rp_filter in the dumps, the probes assume the distributions' 2 rather than
+    the kernel's 0: the failure it causes is then reported, marked as resting on that."""
+    if any(v.key.endswith(".rp_filter") for v in host.sysctls.values):
+        return host
+    values = host.sysctls.values + tuple(SysctlValue(k, "2", None, True, RP_FILTER_ASSUMED)
+                                         for k in RP_FILTER_KEYS)
+    return dataclasses.replace(host, sysctls=Sysctls(values))
+
+
 def _analyse(host: Host) -> Analysis:
     if not host.interfaces:
         return Analysis(host, host, [])
     senders = _senders(host)
-    probe = _place_senders(host, senders)
+    probe = _assume_rp_filter(_place_senders(host, senders))
     an = Analysis(host, probe, senders)
     flows = []
     seen = set()
@@ -431,7 +448,6 @@ def _chase_published(an: Analysis, sender: Sender, flow: Flow) -> None:
         return
     an.chased.add(sig)
     behind: list[str] = []
-    carried = None  # an uncertain failure earlier in the stack makes the later ones uncertain
     for _ in range(MAX_STACK):
         out = trace.outcome
         if out.delivered or not trace.certain:
@@ -441,10 +457,6 @@ def _chase_published(an: Analysis, sender: Sender, flow: Flow) -> None:
                  or _double_tracking_failure(an, h, sender, flow, trace, behind))
         if found is None:
             return
-        if carried and not found.unsure:
-            found.data["unsure"] = carried
-        elif found.unsure and not carried:
-            carried = f"it is stacked behind {found.data['summary']}, and {found.unsure}"
         an.add(found)
         behind.append(found.data["summary"])
         h = found.remedy.host
@@ -517,7 +529,9 @@ def _rp_filter_failure(an, h, sender, flow, trace, behind) -> Finding | None:
     return Finding("NF103", ("NF103", dev), sender, flow, trace, tuple(behind),
                    {"device": dev, "rp_filter": rpf, "sysctls": used,
                     "dnat": dnat[0][0] if dnat else None, "step": out.step,
-                    "summary": f"NF103 (rp_filter on the address-less {dev})"}, remedy)
+                    "summary": f"NF103 (rp_filter on the address-less {dev})",
+                    "unsure": next((f"{v.key} assumed {v.value} ({v.reason})" for v in used
+                                    if v.assumed), None)}, remedy)
 
 
 def _forward_drop_failure(an, h, sender, flow, trace, behind) -> Finding | None:

@@ -79,7 +79,7 @@ def _run(host: Host, flow: Flow, brancher: Brancher) -> Trace:
                    "docker network inspect (address = the network's gateway)")
     for ip, bridge in topo.inferred.items():
         rec.assume(f"{ip} assumed to be a container on {bridge}: Docker's DNAT rule to it "
-                   f"excludes only that bridge (no docker network inspect of it)")
+                   f"exempts only that bridge, and no docker network inspect says more")
     exchange = _EXCHANGES["icmp" if proto in ("icmp", "icmpv6") else proto] if proto in (
         "tcp", "udp", "icmp", "icmpv6") else (("request", "client", set()),)
     if not flow.exchange:
