@@ -318,7 +318,7 @@ def test_seed_paste_reports_what_it_could_not_read_line_by_line(seed):
     # `dnat to` lost its address (lines 6-9), `ip daddr`/`ip saddr` lost theirs (25-28, 53-57)
     assert lines == [6, 7, 8, 9, 25, 26, 27, 28, 53, 54, 55, 56, 57]
     assert all(p.span.column > 1 and "expected" in p.message for p in errors)
-    assert any("without `ip daddr`" in p.message for p in errors)
+    assert any("`ip daddr` kept as unknown" in p.message for p in errors)
     notes = " ".join(p.message for p in seed.problems if p.severity == Severity.INFO)
     assert "annotations" in notes and "COUNTER" in notes
     braces = [p for p in seed.problems if p.severity == Severity.WARNING]

@@ -470,6 +470,10 @@ def map_match(stmt: dict) -> list[Match]:
     op = body.get("op", "==")
     left, right = body["left"], body["right"]
     right = named(left, right)
+    if op == "!":  # nft's OP_NEG on a bitmask: none of the given bits is set
+        got = _none_of(left, right)
+        if got is not None:
+            return got
     negated = op == "!="
     try:
         got = _typed_match(op, left, right, negated)
@@ -483,6 +487,19 @@ def map_match(stmt: dict) -> list[Match]:
     shown = "==" if op in ("implicit",) else op
     return [FieldMatch(expr_text(left), "==" if negated else shown, _values(right),
                        negated=negated)]
+
+
+def _none_of(left: object, right: object) -> list[Match] | None:
+    kv = _one_key(left)
+    if kv is None or not isinstance(kv[1], dict):
+        return None
+    kind, v = kv
+    if kind == "ct" and not v.get("dir") and v.get("key") in ("state", "status", "event"):
+        values = tuple(w.replace("_", "-") for w in _words(right))
+        return [ConntrackMatch(str(v["key"]), values, negated=True)]
+    if kind == "payload" and (v.get("protocol"), v.get("field")) == ("tcp", "flags"):
+        return [TcpFlagsMatch(_flag_list(right), ())]
+    return None
 
 
 def _typed_match(op: str, left: object, right: object, negated: bool) -> list[Match] | None:

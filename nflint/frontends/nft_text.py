@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import GrammarError, LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -26,6 +26,9 @@ from .. import grammars
 from ..diagnostics import Diagnostic, Severity
 from ..hooks import resolve_priority
 from ..host import Contribution
+from ..matches import UnknownMatch
+from ..statements import UnknownAction
+from ..ruleset import Rule, Table
 from ..span import Span
 
 FIDELITY = "nft-text"
@@ -1101,6 +1104,9 @@ class _Reader:
         self.current: dict | None = None  # the open chain/set/flowtable/object body
         self.defines: dict[str, str] = {}
         self._rule_memo: dict[str, str] = {}  # rule text, counter zeroed -> its parse as JSON
+        # rule span (line, column) -> (texts it could not read, whether no action was read):
+        # kept as unknown matches so a garbled rule never looks broader than the one written
+        self.unread: dict[tuple[int, int], tuple[list[str], bool]] = {}
 
     # --- diagnostics
     def span(self, line: int, column: int) -> Span:
@@ -1313,19 +1319,17 @@ class _Reader:
         if res is None:
             if not isinstance(err, UnexpectedInput):
                 self.problem(st.line, st.column, f"rule in chain {blk.name}: cannot read it "
-                             f"({type(err).__name__})")
-                return
-            off = _error_offset(err, text)
-            line, col = self._locate(_Stmt(text, st.line, st.column), off)
-            exprs, skipped = _salvage(text, off)
-            if exprs:
-                kept = ("; kept the rest of the rule, without "
-                        + ", ".join(f"`{s}`" for s in skipped))
+                             f"({type(err).__name__}); kept as an unknown rule")
+                exprs, skipped = [], [text]
             else:
-                kept = "; the rule is not part of the model"
-            self.problem(line, col, f"rule in chain {blk.name}: {_describe(err, text)}{kept}")
-            if not exprs:
-                return
+                off = _error_offset(err, text)
+                line, col = self._locate(_Stmt(text, st.line, st.column), off)
+                exprs, skipped = _salvage(text, off)
+                unread = ", ".join(f"`{s}`" for s in skipped)
+                kept = (f"; read the rest of the rule, {unread} kept as unknown (may match)"
+                        if exprs else "; kept as an unknown rule (may match, action unknown)")
+                self.problem(line, col, f"rule in chain {blk.name}: {_describe(err, text)}{kept}")
+            self.unread[(st.line + self.line_offset, st.column)] = (skipped, not exprs)
             comment = None
         else:
             exprs, comment = res
@@ -1438,8 +1442,7 @@ def _complete(expr: dict, family: str) -> dict:
     return expr
 
 
-def read_objects(text: str, source: str, *, line_offset: int = 0, hint: dict | None = None):
-    """(objects, spans, raw texts, problems): the listing as `nft -j list ruleset` objects."""
+def _read(text: str, source: str, line_offset: int, hint: dict | None):
     r = _Reader(source, line_offset, hint)
     lines = text.count("\n") + 1
     for kind, st in _scan(text, r.notes):
@@ -1458,7 +1461,37 @@ def read_objects(text: str, source: str, *, line_offset: int = 0, hint: dict | N
                       f"{e})")
     r.finish(lines)
     objs, spans, raws = r.objects()
-    return objs, spans, raws, r.problems
+    return objs, spans, raws, r.problems, r.unread
+
+
+def read_objects(text: str, source: str, *, line_offset: int = 0, hint: dict | None = None):
+    """(objects, spans, raw texts, problems): the listing as `nft -j list ruleset` objects."""
+    return _read(text, source, line_offset, hint)[:4]
+
+
+def _keep_unread(tables: list[Table], unread: dict) -> list[Table]:
+    """The tables with each garbled rule's unreadable words as UnknownMatch (and, for a rule
+    with no readable statement, UnknownAction): nft -j objects cannot carry them."""
+    out = []
+    for t in tables:
+        chains = []
+        for ch in t.chains:
+            rules = tuple(_with_unread(r, unread.get((r.span.line, r.span.column)))
+                          for r in ch.rules)
+            chains.append(ch if all(a is b for a, b in zip(rules, ch.rules))
+                          else replace(ch, rules=rules))
+        out.append(t if all(a is b for a, b in zip(chains, t.chains))
+                   else replace(t, chains=tuple(chains)))
+    return out
+
+
+def _with_unread(rule: Rule, unread: tuple[list[str], bool] | None) -> Rule:
+    if unread is None:
+        return rule
+    texts, whole = unread
+    matches = rule.matches + tuple(UnknownMatch(t, module="nft") for t in texts)
+    actions = rule.actions + ((UnknownAction(texts[0], name="nft"),) if whole else ())
+    return replace(rule, matches=matches, actions=actions)
 
 
 def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = None
@@ -1466,7 +1499,9 @@ def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = N
     """The nflint frontend entry point for `nft list ruleset` text."""
     from .nft_json import contribution_from_objects
 
-    objs, spans, raws, problems = read_objects(text, source, line_offset=line_offset, hint=hint)
+    objs, spans, raws, problems, unread = _read(text, source, line_offset, hint)
     c = contribution_from_objects(objs, source, spans, fidelity=FIDELITY, raw_texts=raws)
     c.problems[:0] = problems
+    if unread:
+        c.tables = _keep_unread(c.tables, unread)
     return c
