@@ -204,7 +204,7 @@ class Topology:
     def container_behind(self, port: str) -> str | None:
         """The container a bridge port leads to, if known."""
         if is_placeholder(port):
-            return port[len("<veth of "):-1]
+            return port[len("<veth of "):-1] if port.startswith("<veth of ") else None
         bridge = self.master(port)
         net = self.docker_bridge.get(bridge) if bridge else None
         if net is not None:

@@ -27,6 +27,9 @@ from .trace import Brancher, Fate, Recorder
 
 MAX_HOPS = 12
 UNKNOWN_IN = "<unknown interface>"
+# The output device of a route the dumps do not name (the assumed default route without an
+# `ip route` dump): `-o X` matches on it "may match" instead of never matching.
+UNKNOWN_OUT = "<unknown output interface>"
 
 
 class Simulation:
@@ -339,6 +342,10 @@ class Simulation:
             if fate:
                 return fate
             return self._deliver_local(pkt)
+        if out is None:
+            out = UNKNOWN_OUT
+            self.rec.assume(f"the interface a packet to {pkt.dst} leaves by is unknown (no route"
+                            f" in the dumps names it): `-o` matches on it may match")
         pkt.oif = out
         fate = self.run_hook(pkt, "ip", "forward")
         if fate:
@@ -357,6 +364,10 @@ class Simulation:
             return Fate("dropped", r.text, reason=r.error, step=s)
         self.rec.add("route", f"output routing: {r.text}", pkt)
         pkt.iif, pkt.oif = None, r.dev
+        if r.kind == "forward" and r.dev is None:
+            pkt.oif = UNKNOWN_OUT
+            self.rec.assume(f"the interface a packet to {pkt.dst} leaves by is unknown (no route"
+                            f" in the dumps names it): `-o` matches on it may match")
         before = pkt.dst
         fate = self.run_hook(pkt, "ip", "output")
         if fate:
@@ -377,7 +388,7 @@ class Simulation:
 
     def transmit(self, pkt: Packet, dev: str | None, *, from_ip: bool = False,
                  bridge: str | None = None) -> Fate:
-        if dev is None:
+        if dev is None or dev == UNKNOWN_OUT:
             return self._sent(pkt, None, "out the default route (device not in the dumps)")
         name = self.topo.container_behind(dev)
         if name is not None:

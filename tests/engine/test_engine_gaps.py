@@ -43,3 +43,14 @@ def test_a_target_the_dumps_place_is_not_guessed():
     host = router(DOCKER_NAT.replace("198.18.0.4", "203.0.113.4"))
     trace = simulate(host, Flow("198.51.100.9", "198.51.100.1", "tcp", dport=8080))
     assert not any("assumed to be a container" in a for a in trace.assumptions)
+
+
+def test_unknown_output_interface_may_match_an_oif_rule():
+    # no `ip route` dump: the default route's device is unknown, so `-o eth1` may match
+    from engine_scenarios import filter_table
+    host = router(filter_table("-A FORWARD -i eth0 -o eth1 -j ACCEPT", policy="DROP"))
+    trace = simulate(host, Flow("198.51.100.9", "192.0.2.5", "tcp", dport=80, exchange=False))
+    outcomes = {t.outcome.kind for t in trace.branches}
+    assert outcomes == {"sent", "dropped"}, outcomes
+    assert any("leaves by is unknown" in a for a in trace.assumptions)
+    assert any("<unknown output interface>" in c for t in trace.branches for c in t.choices)
