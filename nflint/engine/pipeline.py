@@ -36,6 +36,10 @@ class HookEntry:
     priority: int
     kind: str  # "chain" | "nat" | "conntrack" | "confirm"
     chains: tuple[tuple[Table, Chain], ...] = ()
+    # Set on a chain that shares its priority with another one that may decide something:
+    # the kernel runs the one registered last first, which no dump shows, so the dump order
+    # used here is an assumption the trace lists when the hook runs.
+    tie: str = ""
 
 
 class HostIndex:
@@ -104,7 +108,8 @@ class HostIndex:
                 chains.append((prio, order, t, c))
                 order += 1
         chains.sort(key=lambda x: (x[0], x[1]))
-        entries = [HookEntry(p, "chain", ((t, c),)) for p, _, t, c in chains if c.type != "nat"]
+        entries = [HookEntry(p, "chain", ((t, c),), _tie(chains, p, hook))
+                   for p, _, t, c in chains if c.type != "nat"]
         nat = tuple((t, c) for _, _, t, c in chains if c.type == "nat")
         if layer == "ip":
             if nat:
@@ -121,3 +126,16 @@ class HostIndex:
                 entries.append(HookEntry(CONFIRM_PRIORITY, "confirm"))
         entries.sort(key=lambda e: e.priority)  # stable: chains keep dump order on ties
         return tuple(entries)
+
+
+def _tie(chains: list, prio: int, hook: str) -> str:
+    """The assumption to list when base chains of one priority run on a hook in an order the
+    dumps cannot tell (only when the order can matter: more than one of them has rules or a
+    dropping policy). Branching on it would double the paths for every such hook."""
+    same = [(t, c) for p, _, t, c in chains if p == prio and c.type != "nat"]
+    deciding = [(t, c) for t, c in same if c.rules or c.policy in ("drop", "reject")]
+    if len(deciding) < 2:
+        return ""
+    names = " and ".join(f"{t.label} {c.name}" for t, c in same)
+    return (f"{names} share priority {prio} on {hook}: run in dump order (the kernel runs the "
+            f"one registered last first, which no dump shows)")

@@ -85,6 +85,8 @@ class Simulation:
             self.rec.add("hook", f"{fam} {hook.upper()} ({where})", pkt, hook=hook, family=fam)
         for e in entries:
             if e.kind == "chain":
+                if e.tie:
+                    self.rec.assume(e.tie)
                 table, chain = e.chains[0]
                 out = run_chain(self, pkt, hook, table, chain)
                 if out.verdict in ("drop", "reject"):

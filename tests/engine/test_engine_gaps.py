@@ -54,3 +54,18 @@ def test_unknown_output_interface_may_match_an_oif_rule():
     assert outcomes == {"sent", "dropped"}, outcomes
     assert any("leaves by is unknown" in a for a in trace.assumptions)
     assert any("<unknown output interface>" in c for t in trace.branches for c in t.choices)
+
+
+def test_base_chains_sharing_a_priority_record_the_assumed_order():
+    from engine_scenarios import filter_table
+    nft = ("table inet f {\n chain fwd {\n  type filter hook forward priority 0; policy accept;\n"
+           "  tcp dport 22 drop\n }\n}\n")
+    host = router(filter_table("-A FORWARD -p tcp --dport 80 -j DROP"), nft=nft)
+    trace = simulate(host, Flow("198.51.100.9", "203.0.113.5", "tcp", dport=443,
+                                exchange=False))
+    ties = [a for a in trace.assumptions if "share priority 0 on forward" in a]
+    assert len(ties) == 1 and "FORWARD" in ties[0] and "fwd" in ties[0]
+    # one chain alone, or chains that cannot decide anything, need no such note
+    alone = simulate(router(filter_table("-A FORWARD -p tcp --dport 80 -j DROP")),
+                     Flow("198.51.100.9", "203.0.113.5", "tcp", dport=443, exchange=False))
+    assert not any("share priority" in a for a in alone.assumptions)
