@@ -1,12 +1,9 @@
 """Docker frontends: `docker network inspect` JSON and pasted `docker network create` commands."""
 import json
-from pathlib import Path
 
-import pytest
-
+from corpus import SEED000, SEED002, block_at, seed_text
 from nflint.frontends import get
 
-SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "seeds"
 inspect = get("docker-inspect")
 create = get("docker-create")
 
@@ -93,14 +90,9 @@ def test_schema_violation_skips_that_network_only():
 
 
 def test_seed_mangled_inspect_is_read_by_best_effort():
-    path = SEEDS / "002_7b9a9f63f3796084.txt"
-    if not path.exists():
-        pytest.skip(f"seed not available at {path}")
-    text = path.read_text()
-    start = text.index('        "Name": "infraserv_infranet"')
-    end = text.index("\nAddress family", start)
-    offset = text[:start].count("\n")
-    c = inspect(text[start:end], "seed002", line_offset=offset)
+    text = seed_text(SEED002)
+    block, offset = block_at(text, '        "Name": "infraserv_infranet"', "\nAddress family")
+    c = inspect(block, "seed002", line_offset=offset)
     [p] = c.problems
     assert p.code == "NF001" and p.span.line == offset + 1
     [n] = c.docker_networks
@@ -181,13 +173,9 @@ def test_create_variants():
 
 
 def test_seed_create_from_the_thread():
-    path = SEEDS / "000_990cc48805765ece.txt"
-    if not path.exists():
-        pytest.skip(f"seed not available at {path}")
-    text = path.read_text()
-    start = text.index("docker network create \\")
-    end = text.index("```", start)
-    c = create(text[start:end], "seed000", line_offset=text[:start].count("\n"))
+    text = seed_text(SEED000)
+    block, offset = block_at(text, "docker network create \\")
+    c = create(block, "seed000", line_offset=offset)
     [n] = c.docker_networks
     assert n.bridge_name == "br-lan137"
     assert text.splitlines()[n.span.line - 1].startswith("docker network create")

@@ -1,11 +1,8 @@
 """Evidence frontends: conntrack -L / -E entries and kernel log (LOG target, martians)."""
-from pathlib import Path
 
-import pytest
-
+from corpus import SEED000, block_at, seed_text
 from nflint.frontends import get
 
-SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "seeds"
 conntrack = get("conntrack")
 kernel_log = get("kernel-log")
 
@@ -55,13 +52,8 @@ def test_unreadable_conntrack_lines():
 
 
 def test_seed_conntrack_log_shows_the_second_entry():
-    path = SEEDS / "000_990cc48805765ece.txt"
-    if not path.exists():
-        pytest.skip(f"seed not available at {path}")
-    text = path.read_text()
-    start = text.index("   [NEW] ipv4")
-    block = text[start:text.index("```", start)]
-    offset = text[:start].count("\n")
+    text = seed_text(SEED000)
+    block, offset = block_at(text, "   [NEW] ipv4")
     c = conntrack(block, "seed000", line_offset=offset)
     assert not c.problems and len(c.evidence) == 6
     assert [e.get("event") for e in c.evidence] == ["NEW", "UPDATE", "UPDATE", "NEW", "DESTROY",
@@ -113,13 +105,9 @@ def test_kernel_log_lines():
 
 
 def test_seed_kernel_log():
-    path = SEEDS / "000_990cc48805765ece.txt"
-    if not path.exists():
-        pytest.skip(f"seed not available at {path}")
-    text = path.read_text()
-    start = text.index("Nov 12 19:46:36 nas kernel")
-    block = text[start:text.index("```", start)]
-    c = kernel_log(block, "seed000", line_offset=text[:start].count("\n"))
+    text = seed_text(SEED000)
+    block, offset = block_at(text, "Nov 12 19:46:36 nas kernel")
+    c = kernel_log(block, "seed000", line_offset=offset)
     assert [e.get("flags") for e in c.evidence] == ["ACK SYN", "RST"]
     assert {e.get("physin") for e in c.evidence} == {"veth-lan137-1"}
     assert not c.assumptions and not c.problems

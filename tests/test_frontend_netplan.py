@@ -1,12 +1,9 @@
 """netplan frontend: bridges, members, veth peers, addresses, routes; mis-indented YAML."""
-from pathlib import Path
 
-import pytest
-
+from corpus import SEED000, block_at, seed_text
 from nflint.frontends import get
 from nflint.host import HostBuilder
 
-SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "seeds"
 parse = get("netplan")
 
 CLEAN = """\
@@ -135,13 +132,8 @@ def test_bad_address_is_reported():
 
 
 def test_seed_netplan_gives_the_veth_pair():
-    path = SEEDS / "000_990cc48805765ece.txt"
-    if not path.exists():
-        pytest.skip(f"seed not available at {path}")
-    text = path.read_text()
-    start = text.index("network:\n  version: 2")
-    block = text[start:text.index("```", start)]
-    offset = text[:start].count("\n")
+    text = seed_text(SEED000)
+    block, offset = block_at(text, "network:\n  version: 2")
     c = parse(block, "seed000", line_offset=offset)
     [p] = c.problems
     assert text.splitlines()[p.span.line - 1] == " ethernets:"

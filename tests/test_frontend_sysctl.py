@@ -1,12 +1,9 @@
 """sysctl frontend: dumps, config lines, /proc reads and pasted `sysctl -w` commands."""
-from pathlib import Path
 
-import pytest
-
+from corpus import SEED000, block_at, seed_text
 from nflint.frontends import get
 from nflint.host import HostBuilder
 
-SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "seeds"
 parse = get("sysctl")
 
 SYSCTL_A = """\
@@ -144,13 +141,8 @@ def test_forwarding_falls_back_to_ip_forward_then_default():
 
 
 def test_seed_sysctl_w_block():
-    path = SEEDS / "000_990cc48805765ece.txt"
-    if not path.exists():
-        pytest.skip(f"seed not available at {path}")
-    text = path.read_text()
-    start = text.index("sysctl -w net.ipv4.conf.all.rp_filter=0")
-    block = text[start:text.index("```", start)]
-    offset = text[:start].count("\n")
+    text = seed_text(SEED000)
+    block, offset = block_at(text, "sysctl -w net.ipv4.conf.all.rp_filter=0")
     c = parse(block, "seed000", line_offset=offset)
     assert not c.problems
     assert [(v.key, v.value) for v in c.sysctls] == [("net.ipv4.conf.all.rp_filter", "0"),
