@@ -6,39 +6,26 @@ Reads the shared corpus in place; skips when it is absent.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from comparable import comparable_nft_objects, comparable_tables
+from corpus import CORPUS as SHARED_CORPUS
 from nflint.frontends import nft_text
 
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "nftables-tests"
+CORPUS = SHARED_CORPUS / "nftables-tests"
 PAIRS = sorted(p for p in CORPUS.glob("*/dumps/*.nft") if p.with_suffix(".json-nft").exists())
-ORDER = ("table", "chain", "set", "map", "flowtable", "rule")
-
-
-def normalise(objects: list) -> list:
-    """Drop metainfo and handles; group by kind (nft versions order the kinds differently)."""
-    out = []
-    for o in objects:
-        kind = next(iter(o))
-        if kind == "metainfo":
-            continue
-        body = {k: v for k, v in o[kind].items() if k != "handle"}
-        out.append((ORDER.index(kind) if kind in ORDER else len(ORDER), kind, body))
-    out.sort(key=lambda x: x[0])  # stable: order within a kind is kept
-    return [{kind: body} for _, kind, body in out]
 
 
 def json_objects(path: Path) -> list:
-    return normalise(json.loads(path.read_text())["nftables"])
+    return comparable_nft_objects(json.loads(path.read_text())["nftables"])
 
 
 def text_objects(path: Path) -> tuple[list, list]:
     objs, _, _, problems = nft_text.read_objects(path.read_text(), str(path))
-    return normalise(objs), problems
+    return comparable_nft_objects(objs), problems
 
 
 def first_difference(a: list, b: list) -> str | None:
@@ -85,18 +72,6 @@ def test_text_gives_the_json_objects(path: Path):
     assert diff is None, diff
 
 
-def _model(tables) -> list:
-    """Tables as plain data without spans, handles and raw texts (they differ by design)."""
-    def strip(x):
-        if dataclasses.is_dataclass(x) and not isinstance(x, type):
-            return {f.name: strip(getattr(x, f.name)) for f in dataclasses.fields(x)
-                    if f.name not in ("span", "handle", "raw")}
-        if isinstance(x, (list, tuple)):
-            return [strip(i) for i in x]
-        return x
-    return [strip(t) for t in tables]
-
-
 @pytest.mark.skipif(not PAIRS, reason=f"nftables test dumps not found under {CORPUS}")
 @pytest.mark.parametrize("path", PAIRS, ids=_ids())
 def test_text_and_json_give_one_model(path: Path):
@@ -108,6 +83,6 @@ def test_text_and_json_give_one_model(path: Path):
         pytest.skip(f"JSON side unreadable: {e}")
     from_json = nft_json.parse(jtext, "dump.json")
     from_text = nft_text.parse(path.read_text(), "dump.nft")
-    if _model(from_text.tables) != _model(from_json.tables):
+    if comparable_tables(from_text.tables) != comparable_tables(from_json.tables):
         _known(path)
-    assert _model(from_text.tables) == _model(from_json.tables)
+    assert comparable_tables(from_text.tables) == comparable_tables(from_json.tables)

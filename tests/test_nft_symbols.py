@@ -2,29 +2,18 @@
 (nft versions differ), `nft -n` numbers, and the xt-compat warning worded by input form."""
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from comparable import comparable_tables
 from nflint.frontends import nft_json, nft_text
 from nflint.frontends.nft_exprs import StatementMapper
 from nflint.matches import ConntrackMatch, TcpFlagsMatch
 from nflint.statements import CtSetAction, VerdictMap
 
 DATA = Path(__file__).resolve().parent / "data" / "nft" / "symbols"
-
-
-def _model(c) -> list:
-    def strip(x):
-        if dataclasses.is_dataclass(x) and not isinstance(x, type):
-            return {f.name: strip(getattr(x, f.name)) for f in dataclasses.fields(x)
-                    if f.name not in ("span", "handle", "raw")}
-        if isinstance(x, (list, tuple)):
-            return [strip(i) for i in x]
-        return x
-    return [strip(t) for t in c.tables]
 
 
 def _matches(stmt: dict):
@@ -71,7 +60,8 @@ def test_numeric_listing_reads_like_the_symbolic_one_and_the_json():
     for c in (symbolic, numeric, from_json):
         assert not [p.message for p in c.problems]
     assert "0x2" in (DATA / "listing-n.nft").read_text()
-    assert _model(numeric) == _model(symbolic) == _model(from_json)
+    assert (comparable_tables(numeric.tables) == comparable_tables(symbolic.tables)
+            == comparable_tables(from_json.tables))
     rules = [r for t in numeric.tables for ch in t.chains for r in ch.rules]
     assert rules[1].matches == (ConntrackMatch("state", ("established", "related", "new")),)
     vmap = next(a for r in rules for a in r.actions if isinstance(a, VerdictMap))
@@ -147,7 +137,7 @@ def test_set_elements_of_symbolic_types_read_by_name():
                 f"\n\t}}\n\tset st {{\n\t\ttype ct_state\n\t\telements = {{ {est} }}\n\t}}\n}}\n")
     numeric = nft_text.parse(listing(6, 17, "0x2"), "n.nft")
     symbolic = nft_text.parse(listing("tcp", "udp", "established"), "s.nft")
-    assert _model(numeric) == _model(symbolic)
+    assert comparable_tables(numeric.tables) == comparable_tables(symbolic.tables)
     svc, st = numeric.tables[0].sets
     assert svc.elements == ("192.0.2.1 . tcp . 22", "192.0.2.2 . udp . 53")
     assert st.elements == ("established",)
