@@ -11,6 +11,7 @@ from nflint.hooks import iptables_chain_hook
 from nflint.matches import (AddressMatch, InterfaceMatch, ModuleMatch, PortMatch, ProtocolMatch,
                             UnknownMatch)
 from nflint.statements import NatAction, NotrackAction, Verdict
+from rulesets import DOCKER_NAT_HEAD
 
 SAVE = """\
 *mangle
@@ -86,14 +87,7 @@ COMMIT
 -A DOCKER-ISOLATION-STAGE-1 -j NFQUEUE --queue-num 3
 -A DOCKER-ISOLATION-STAGE-1 -f -j DROP
 COMMIT
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:DOCKER - [0:0]
--A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
--A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+""" + DOCKER_NAT_HEAD + """-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
 -A OUTPUT -p udp -m udp --dport 5353 -j REDIRECT
 -A POSTROUTING -s 172.18.0.0/16 ! -o br-da66fb6805df -j MASQUERADE
 -A POSTROUTING -s 172.19.0.0/16 -o eth0 -p tcp -j MASQUERADE --to-ports 1024-2000

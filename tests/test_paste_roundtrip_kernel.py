@@ -13,6 +13,7 @@ import pytest
 from nflint import inputs
 from nflint.matches import ModuleMatch
 from nflint.span import Span
+from rulesets import DOCKER_NAT_HEAD
 from tests.kernel.conftest import lab, require  # noqa: F401  (pytest fixture)
 
 pytestmark = pytest.mark.kernel
@@ -24,14 +25,7 @@ RULESET = """\
 :OUTPUT ACCEPT [0:0]
 -A PREROUTING -i br-lan137 -j NOTRACK
 COMMIT
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:DOCKER - [0:0]
--A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
--A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+""" + DOCKER_NAT_HEAD + """-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
 -A POSTROUTING -s 198.51.100.0/24 ! -o br-da66fb6805df -j MASQUERADE
 -A DOCKER -i br-da66fb6805df -j RETURN
 -A DOCKER ! -i br-da66fb6805df -p tcp -m tcp --dport 5000 -j DNAT --to-destination 198.51.100.4:5000

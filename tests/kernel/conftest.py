@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from .lab import Lab, unavailable_reason
+from nflint import api
+
+from .lab import Lab, Netns, unavailable_reason
 from .seed000 import Variant, build
 
 
@@ -37,6 +41,38 @@ def require(*tools: str) -> None:
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)}")
+
+
+def nflint_on_dumps(ns: Netns, files: dict[str, str], select: tuple[str, ...] = (), *,
+                    bundle: bool = False) -> list:
+    """nflint's diagnostics on a namespace's dumps, handed over as a user would: each dump in
+    the file ``files`` names for its command, or all of them pasted as one bundle.
+
+    ``select`` limits the run to those codes; the caller asserts what it expects.
+    """
+    with tempfile.TemporaryDirectory(prefix="nflint-kernel-") as tmp:
+        if bundle:
+            Path(tmp, "paste.txt").write_text(ns.capture_bundle())
+        else:
+            dumps = ns.capture()
+            for cmd, name in files.items():
+                if cmd in dumps:
+                    Path(tmp, name).write_text(dumps[cmd])
+        selection = api.Selection(select=select) if select else None
+        reports = api.check_paths([tmp], selection=selection)
+    return [d for r in reports for d in r.diagnostics]
+
+
+def print_agreement(rows: list[tuple[str, ...]], header: tuple[str, ...],
+                    widths: tuple[int, ...]) -> None:
+    """Print nflint's verdicts beside the kernel's (seen with ``-s``): the first column as wide
+    as its longest entry, the next ones ``widths`` wide."""
+    if not rows:
+        return
+    first = max(len(r[0]) for r in (header, *rows))
+    print()
+    for row in (header, *rows):
+        print(" ".join(cell.ljust(w) for cell, w in zip(row, (first, *widths, 0))).rstrip())
 
 
 @pytest.fixture

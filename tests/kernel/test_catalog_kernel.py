@@ -11,14 +11,13 @@ namespace, must make the connection work. Rows of AGREEMENT are printed with ``-
 from __future__ import annotations
 
 import shlex
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from nflint import api
+from rulesets import DOCKER_NAT_HEAD
 
-from .conftest import require
+from .conftest import nflint_on_dumps, print_agreement, require
 
 pytestmark = pytest.mark.kernel
 
@@ -41,11 +40,7 @@ AGREEMENT: list[tuple[str, str, str, str, str]] = []
 @pytest.fixture(scope="module", autouse=True)
 def _print_agreement():
     yield
-    if AGREEMENT:
-        width = max(len(r[0]) for r in AGREEMENT)
-        print("\nscenario".ljust(width + 1), "rule   nflint  kernel        fix")
-        for scenario, code, fired, kernel, fixed in AGREEMENT:
-            print(scenario.ljust(width), code, fired.ljust(7), kernel.ljust(13), fixed)
+    print_agreement(AGREEMENT, ("scenario", "rule", "nflint", "kernel", "fix"), (5, 7, 13))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -53,16 +48,7 @@ def _print_agreement():
 
 def check(host, code: str, *, bundle: bool = False) -> list:
     """nflint's `code` findings on the host namespace's dumps (files, or one pasted bundle)."""
-    with tempfile.TemporaryDirectory(prefix="nflint-kernel-") as tmp:
-        if bundle:
-            Path(tmp, "paste.txt").write_text(host.capture_bundle())
-        else:
-            dumps = host.capture()
-            for cmd, name in DUMPS.items():
-                if cmd in dumps:
-                    Path(tmp, name).write_text(dumps[cmd])
-        reports = api.check_paths([tmp], selection=api.Selection(select=(code,)))
-    found = [d for r in reports for d in r.diagnostics]
+    found = nflint_on_dumps(host, DUMPS, (code,), bundle=bundle)
     assert not [d for d in found if d.code in ("NF004", "NF005", "NF008")], \
         [d.message for d in found]
     return [d for d in found if d.code == code]
@@ -168,14 +154,7 @@ DOCKER_IPTABLES = f"""*filter
 -A FORWARD -i br0 -j ACCEPT
 -A DOCKER -d {CTR_IP}/32 ! -i br0 -o br0 -p tcp -m tcp --dport 80 -j ACCEPT
 COMMIT
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:DOCKER - [0:0]
--A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
--A POSTROUTING -s 198.18.0.0/24 ! -o br0 -j MASQUERADE
+{DOCKER_NAT_HEAD}-A POSTROUTING -s 198.18.0.0/24 ! -o br0 -j MASQUERADE
 -A DOCKER -i br0 -j RETURN
 -A DOCKER ! -i br0 -p tcp -m tcp --dport {PUBLISHED} -j DNAT --to-destination {CTR_IP}:80
 COMMIT
@@ -460,14 +439,7 @@ COMMIT
 """
 # Docker with userland-proxy off ("hairpin mode"): the DNAT has no `! -i br0`, so a container
 # reaching the host address is DNATed too; {guard} is Docker's rule with the proxy on.
-HAIRPIN_IPTABLES = f"""*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:DOCKER - [0:0]
--A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
--A POSTROUTING -s 198.18.0.0/24 ! -o br0 -j MASQUERADE
+HAIRPIN_IPTABLES = f"""{DOCKER_NAT_HEAD}-A POSTROUTING -s 198.18.0.0/24 ! -o br0 -j MASQUERADE
 -A POSTROUTING -s {CTR2_IP}/32 -d {CTR2_IP}/32 -p tcp -m tcp --dport 80 -j MASQUERADE
 -A DOCKER {{guard}}-p tcp -m tcp --dport {PUBLISHED} -j DNAT --to-destination {CTR2_IP}:80
 COMMIT

@@ -5,12 +5,12 @@ verdict compared with a real TCP connection, then the printed fix applied and ch
 from __future__ import annotations
 
 import shlex
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from nflint import api
+from rulesets import DOCKER_NAT_HEAD
+
+from .conftest import nflint_on_dumps
 
 pytestmark = pytest.mark.kernel
 
@@ -40,14 +40,7 @@ COMMIT
 -A DOCKER ! -i br0 -o br0 -j DROP
 {user}-A DOCKER-USER -j RETURN
 COMMIT
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:DOCKER - [0:0]
--A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
--A POSTROUTING -s 198.18.0.0/24 ! -o br0 -j MASQUERADE
+""" + DOCKER_NAT_HEAD + """-A POSTROUTING -s 198.18.0.0/24 ! -o br0 -j MASQUERADE
 -A DOCKER -i br0 -j RETURN
 -A DOCKER ! -i br0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 198.18.0.2:80
 COMMIT
@@ -78,13 +71,7 @@ def _build(lab, user: str = ""):
 
 
 def _check(host, code: str):
-    dumps = host.capture()
-    with tempfile.TemporaryDirectory(prefix="nflint-kernel-") as tmp:
-        for cmd, name in DUMPS.items():
-            if cmd in dumps:
-                Path(tmp, name).write_text(dumps[cmd])
-        reports = api.check_paths([tmp], selection=api.Selection(select=(code,)))
-    out = [d for r in reports for d in r.diagnostics]
+    out = nflint_on_dumps(host, DUMPS, (code,))
     assert not [d for d in out if d.code in ("NF004", "NF005")]
     return [d for d in out if d.code == code]
 

@@ -8,13 +8,10 @@ Rows of AGREEMENT (state, code, fired, stacked, kernel outcome) are printed with
 from __future__ import annotations
 
 import shlex
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from nflint import api
-
+from .conftest import nflint_on_dumps, print_agreement
 from .seed000 import Variant
 
 pytestmark = pytest.mark.kernel
@@ -32,17 +29,10 @@ AGREEMENT: list[tuple[str, str, str, str, str]] = []
 
 def check(seed) -> dict[str, list]:
     """nflint's findings on the host namespace's captured dumps, by code."""
-    dumps = seed.host.capture()
-    with tempfile.TemporaryDirectory(prefix="nflint-kernel-") as tmp:
-        for cmd, name in DUMPS.items():
-            if cmd in dumps:
-                Path(tmp, name).write_text(dumps[cmd])
-        reports = api.check_paths([tmp])
     found: dict[str, list] = {}
-    for r in reports:
-        for d in r.diagnostics:
-            assert d.code not in ("NF004", "NF005"), d.message
-            found.setdefault(d.code, []).append(d)
+    for d in nflint_on_dumps(seed.host, DUMPS):
+        assert d.code not in ("NF004", "NF005"), d.message
+        found.setdefault(d.code, []).append(d)
     return found
 
 
@@ -79,11 +69,7 @@ def only(found: dict, code: str):
 @pytest.fixture(scope="module", autouse=True)
 def _print_agreement():
     yield
-    if AGREEMENT:
-        width = max(len(r[0]) for r in AGREEMENT)
-        print("\nstate".ljust(width + 1), "code   nflint  order    kernel")
-        for state, code, fired, order, kernel in AGREEMENT:
-            print(state.ljust(width), code, fired.ljust(7), order.ljust(8), kernel)
+    print_agreement(AGREEMENT, ("state", "code", "nflint", "order", "kernel"), (5, 7, 8))
 
 
 @pytest.mark.parametrize("backend", ["iptables-nft", "nft", "iptables-legacy"])
