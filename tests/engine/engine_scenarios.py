@@ -22,6 +22,23 @@ def _texts(directory: Path) -> dict[str, str]:
             if p.is_file() and p.name != "README.md"}
 
 
+# The rule each knob adds, in each dump's own syntax, and the line it goes right after.
+ADDED_RULES = {
+    "ruleset.nft": {
+        "notrack": ("type filter hook prerouting priority raw; policy accept;\n",
+                    '\t\tiifname "br-lan137" counter notrack\n'),
+        "bypass_isolation": ("\tchain DOCKER-USER {\n",
+                             '\t\tiifname "br-lan137" oifname "br-da66fb6805df" counter accept\n'),
+    },
+    "iptables-save.txt": {
+        "notrack": ("*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n",
+                    "-A PREROUTING -i br-lan137 -j NOTRACK\n"),
+        "bypass_isolation": ("-A FORWARD -j DOCKER-USER\n",
+                             "-A DOCKER-USER -i br-lan137 -o br-da66fb6805df -j ACCEPT\n"),
+    },
+}
+
+
 def seed000_inputs(*, nft: bool = False, rp_filter: int = 2, bypass_isolation: bool = False,
                    notrack: bool = False, bridge_nf_call_iptables: int = 1,
                    lan137_address: str | None = None) -> list[InputText]:
@@ -46,28 +63,11 @@ def seed000_inputs(*, nft: bool = False, rp_filter: int = 2, bypass_isolation: b
         first += (f"\n    inet {lan137_address} scope global br-lan137\n"
                   f"       valid_lft forever preferred_lft forever")
         files["ip-addr.txt"] = head + anchor + first + "\n5: " + rest
-    if nft:
-        rules = files["ruleset.nft"]
-        if notrack:
-            rules = rules.replace("type filter hook prerouting priority raw; policy accept;",
-                                  "type filter hook prerouting priority raw; policy accept;\n"
-                                  '\t\tiifname "br-lan137" counter notrack', 1)
-        if bypass_isolation:
-            rules = rules.replace("\tchain DOCKER-USER {",
-                                  '\tchain DOCKER-USER {\n\t\tiifname "br-lan137" oifname '
-                                  '"br-da66fb6805df" counter accept', 1)
-        files["ruleset.nft"] = rules
-    else:
-        rules = files["iptables-save.txt"]
-        if notrack:
-            rules = rules.replace(":OUTPUT ACCEPT [0:0]\n-A PREROUTING",
-                                  ":OUTPUT ACCEPT [0:0]\n-A PREROUTING -i br-lan137 -j NOTRACK\n"
-                                  "-A PREROUTING", 1)
-        if bypass_isolation:
-            rules = rules.replace("-A FORWARD -j DOCKER-USER\n",
-                                  "-A FORWARD -j DOCKER-USER\n-A DOCKER-USER -i br-lan137 -o "
-                                  "br-da66fb6805df -j ACCEPT\n", 1)
-        files["iptables-save.txt"] = rules
+    rules_file = "ruleset.nft" if nft else "iptables-save.txt"
+    knobs = {"notrack": notrack, "bypass_isolation": bypass_isolation}
+    for knob, (after, rule) in ADDED_RULES[rules_file].items():
+        if knobs[knob]:
+            files[rules_file] = files[rules_file].replace(after, after + rule, 1)
     return [InputText(f"examples/seed000/{name}", text) for name, text in files.items()]
 
 
