@@ -47,6 +47,11 @@ class Simulation:
         self.ct = ConntrackTable(tcp_loose=(loose.as_int if loose else 1) != 0)
         self.arrival: dict | None = None
         self.final: Packet | None = None  # the packet as it left the host's view
+        # Each bridge's forwarding database: (bridge, sender address) -> the port its frames
+        # came in on. Answers to a sender go back out that port, as the bridge learned it,
+        # whatever the dumps would guess (an assumed LAN neighbour, a pod behind a veth whose
+        # peer is in another namespace).
+        self.fdb: dict[tuple[str, object], str] = {}
         self._assumed_local: dict = {}
 
     def addr_type(self, addr, dev: str | None = None) -> str:
@@ -226,16 +231,26 @@ class Simulation:
             return self.bridge_in(pkt, dev, port)
         return self.ip_in(pkt, dev)
 
+    def port_toward(self, bridge: str, addr, exclude: str | None = None) -> str | None:
+        """The port a frame for `addr` leaves `bridge` by: the learned one, else the
+        topology's guess."""
+        learned = self.fdb.get((bridge, addr))
+        if learned is not None and learned != exclude:
+            return learned
+        return self.topo.port_toward(bridge, addr, exclude=exclude)
+
     def bridge_in(self, pkt: Packet, bridge: str, port: str) -> Fate:
         rec = self.rec
         rec.add("bridge", f"frame enters bridge {bridge} on port {port}", pkt, device=bridge)
+        if not port.startswith("<unknown"):
+            self.fdb[(bridge, pkt.src)] = port
         nexthop = pkt.nexthop or pkt.dst
         brnf, why = self.topo.brnf(bridge, pkt.family)
         if why:
             rec.assume(why)
         pkt.in_bridge = bridge
         own = any(a.ip == nexthop for a in self.topo.addresses(bridge))
-        out_port = None if own else self.topo.port_toward(bridge, nexthop, exclude=port)
+        out_port = None if own else self.port_toward(bridge, nexthop, exclude=port)
         to_host = own or out_port is None
         pkt.iif, pkt.oif, pkt.physin, pkt.physout = port, None, None, None
         fate = self.run_hook(pkt, "bridge", "prerouting", hi=NF_BR_PRI_BRNF)
@@ -271,7 +286,7 @@ class Simulation:
                     rec.add("route", f"{reroute}: {r.text}; still bridged on {bridge}", pkt,
                             device=bridge)
                     pkt.nexthop = r.via or pkt.dst
-                    out_port = self.topo.port_toward(bridge, pkt.nexthop, exclude=port)
+                    out_port = self.port_toward(bridge, pkt.nexthop, exclude=port)
                     to_host = out_port is None
                 else:
                     rec.add("route", f"{reroute}: {r.text}; the frame leaves the bridge path "
@@ -402,7 +417,7 @@ class Simulation:
         if from_ip and self.topo.is_bridge(dev):
             pkt.iif, pkt.physin, pkt.physout, pkt.bridged = None, None, None, False
             nexthop = pkt.nexthop or pkt.dst
-            port = self.topo.port_toward(dev, nexthop)
+            port = self.port_toward(dev, nexthop)
             self.rec.add("bridge", f"the host sends it out bridge {dev}: port {port or '?'} "
                          f"(no IP hooks: br_netfilter only hooks frames it bridges)", pkt,
                          device=dev)

@@ -69,3 +69,26 @@ def test_base_chains_sharing_a_priority_record_the_assumed_order():
     alone = simulate(router(filter_table("-A FORWARD -p tcp --dport 80 -j DROP")),
                      Flow("198.51.100.9", "203.0.113.5", "tcp", dport=443, exchange=False))
     assert not any("share priority" in a for a in alone.assumptions)
+
+
+BRIDGE_WITH_POD = """\
+1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000
+    inet 127.0.0.1/8 scope host lo
+2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc mq master br0 state UP group default qlen 1000
+    link/ether 52:54:00:00:00:01 brd ff:ff:ff:ff:ff:ff
+3: br0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default qlen 1000
+    link/ether 52:54:00:00:00:03 brd ff:ff:ff:ff:ff:ff
+    inet 198.51.100.1/24 brd 198.51.100.255 scope global br0
+4: vethA@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master br0 state UP group default qlen 1000
+    link/ether 52:54:00:00:00:04 brd ff:ff:ff:ff:ff:ff link-netnsid 0
+"""
+
+
+def test_replies_leave_by_the_port_the_bridge_learned_the_sender_on():
+    # vethA's peer (@if7) is in another namespace: a pod behind a bridge port. Its answer must
+    # go back out vethA (the bridge learned the pod's address there), not out eth0, the port a
+    # subnet guess would pick.
+    host = router(addr=BRIDGE_WITH_POD)
+    trace = simulate(host, Flow("198.51.100.50", "198.51.100.1", "icmp", in_iface="vethA"))
+    assert trace.reply is not None and trace.reply.fate.kind == "sent"
+    assert trace.reply.fate.device == "vethA", trace.reply.fate
