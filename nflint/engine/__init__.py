@@ -23,7 +23,11 @@ walks the first packet only (cheaper when a rule only needs the request).
 Step: kind (enter/hook/rule/jump/return/policy/conntrack/nat/route/rp_filter/bridge/device/
 note), text, hook, family, table (model Table), chain, rule (model Rule, with span and raw
 text), verdict, changes (e.g. "destination 192.168.137.250:5000 -> 172.18.0.4:5000"), device,
-match ("yes"/"maybe"), packet (the packet as that step saw it).
+match ("yes"/"maybe"), packet (the packet as that step saw it), iif/oif/physin/physout (the
+interfaces the hook saw: "where did this DNAT happen" is `step.iif`). Bridges learn the port
+each sender came in on, and answers go back out it. A route with no device gives the output
+interface `<unknown output interface>`, on which `-o` matches may match; base chains sharing
+a priority run in dump order, listed as an assumption.
 
 Fate.kind: delivered-local | delivered-container | sent | dropped | rejected | queued | reset |
 lost; Fate.reason for failures: rule | policy | rp_filter | martian-destination | no-route |
