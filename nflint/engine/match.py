@@ -50,7 +50,7 @@ def _yes(b: bool) -> str:
 def _interface(m: InterfaceMatch, c: MatchContext):
     name = c.pkt.iif if m.direction == "in" else c.pkt.oif
     if name and name.startswith("<"):  # a device the dumps do not name
-        if all(n == "lo" for n in m.names):  # whatever it is, it is not the loopback
+        if all(n == "lo" or n in c.pkt.oif_not for n in m.names):  # whatever it is, not these
             return _yes(m.matches_name(name)), None
         return MAYBE, f"{'input' if m.direction == 'in' else 'output'} interface {name} is " \
                       f"not in the dumps"

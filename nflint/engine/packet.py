@@ -79,6 +79,9 @@ class Packet:
     ct_state: str | None = None  # new | established | related | invalid | untracked | None
     ip_prerouting_done: bool = False  # br_netfilter already ran IPv4 PREROUTING (ip_sabotage_in)
     nexthop: IPAddress | None = None  # whose MAC the frame is addressed to
+    # With an unknown output interface: the devices it cannot be (a Docker bridge routes only
+    # its own subnet, which a known connected route would have matched).
+    oif_not: frozenset[str] = frozenset()
     route_dev: str | None = None  # set by a route lookup that must not run again
     route_kind: str | None = None  # "local" | "forward" (with route_dev)
     route_via: IPAddress | None = None

@@ -361,6 +361,7 @@ class Simulation:
             return self._deliver_local(pkt)
         if out is None:
             out = UNKNOWN_OUT
+            pkt.oif_not = frozenset(self.topo.docker_bridge)
             self.rec.assume(f"the interface a packet to {pkt.dst} leaves by is unknown (no route"
                             f" in the dumps names it): `-o` matches on it may match")
         pkt.oif = out
@@ -383,6 +384,7 @@ class Simulation:
         pkt.iif, pkt.oif = None, r.dev
         if r.kind == "forward" and r.dev is None:
             pkt.oif = UNKNOWN_OUT
+            pkt.oif_not = frozenset(self.topo.docker_bridge)
             self.rec.assume(f"the interface a packet to {pkt.dst} leaves by is unknown (no route"
                             f" in the dumps names it): `-o` matches on it may match")
         before = pkt.dst

@@ -92,3 +92,12 @@ def test_replies_leave_by_the_port_the_bridge_learned_the_sender_on():
     trace = simulate(host, Flow("198.51.100.50", "198.51.100.1", "icmp", in_iface="vethA"))
     assert trace.reply is not None and trace.reply.fate.kind == "sent"
     assert trace.reply.fate.device == "vethA", trace.reply.fate
+
+
+def test_unknown_output_interface_is_not_a_docker_bridge():
+    # Docker bridges route only their own subnets: a packet with no known route does not
+    # leave by one, so `-o br-abc` stays a certain no (no branch)
+    from engine_scenarios import filter_table
+    host = router(DOCKER_NAT + filter_table("-A FORWARD -o br-abc -j DROP"))
+    trace = simulate(host, Flow("198.51.100.9", "192.0.2.5", "tcp", dport=80, exchange=False))
+    assert trace.certain and trace.outcome.kind == "sent", trace.outcome
