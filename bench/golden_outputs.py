@@ -9,6 +9,7 @@ Rules other helpers are still writing change outputs too, so the robust form com
 working tree with a copy of itself in which only the named files are put back as committed:
 
     python bench/golden_outputs.py ab nflint/ruleset.py rules/structure.py ...
+    python bench/golden_outputs.py ab --undo f097d44,85fe985   # those commits taken back
 """
 from __future__ import annotations
 
@@ -53,15 +54,16 @@ def name_of(path: Path) -> str:
 
 def run(path: Path, tree: Path | None = None) -> str:
     env = dict(os.environ)
-    if tree is not None:  # the copy's package wins over the editable install
-        env["PYTHONPATH"] = str(tree)
+    if tree is not None:  # the copy's package wins over the editable install; -m must not
+        env["PYTHONPATH"] = str(tree)  # put the checkout (cwd) first on sys.path
+        env["PYTHONSAFEPATH"] = "1"
     proc = subprocess.run([sys.executable, "-m", "nflint", "check", "--isolated", "-f", "json",
                            "--fail-on", "never", str(path.relative_to(ROOT))],
                           cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     return proc.stdout + (f"\n--- stderr ---\n{proc.stderr}" if proc.stderr else "")
 
 
-def base_tree(files: list[str]) -> Path:
+def base_tree(files: list[str], undo: list[str] = ()) -> Path:
     """The working tree's package with `files` as committed (rules and grammars linked in
     where the installed package has them)."""
     tree = Path(tempfile.mkdtemp(prefix="nflint-golden-"))
@@ -74,15 +76,27 @@ def base_tree(files: list[str]) -> Path:
         committed = subprocess.run(["git", "show", f"HEAD:{f}"], cwd=ROOT, check=True,
                                    capture_output=True, timeout=60).stdout
         (tree / f).write_bytes(committed)
+    for commit in undo:  # newest first, so each reverse patch meets the text it made
+        patch = subprocess.run(["git", "show", "--format=", commit, "--", "nflint", "rules",
+                                "grammars"], cwd=ROOT, check=True, capture_output=True,
+                               timeout=60).stdout
+        if patch.strip():
+            subprocess.run(["git", "apply", "-R", "-"], input=patch, cwd=tree, check=True,
+                           capture_output=True, timeout=60)
     return tree
 
 
-def ab(paths: list[Path], files: list[str], jobs: int) -> int:
-    tree = base_tree(files)
+def ab(paths: list[Path], files: list[str], jobs: int, undo: list[str] = ()) -> int:
+    tree = base_tree(files, undo)
     try:
-        with ThreadPoolExecutor(jobs) as pool:
-            before = list(pool.map(lambda p: run(p, tree), paths))
-            after = list(pool.map(run, paths))
+        where = subprocess.run([sys.executable, "-c", "import nflint; print(nflint.__file__)"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=60,
+                               env=dict(os.environ, PYTHONPATH=str(tree), PYTHONSAFEPATH="1"))
+        if not where.stdout.startswith(str(tree)):
+            raise SystemExit(f"the copy is not what runs: {where.stdout or where.stderr}")
+        with ThreadPoolExecutor(jobs) as pool:  # each pair back to back: others keep editing
+            pairs = list(pool.map(lambda p: (run(p, tree), run(p)), paths))
+        before, after = [b for b, _ in pairs], [a for _, a in pairs]
     finally:
         shutil.rmtree(tree)
     changed = 0
@@ -92,7 +106,8 @@ def ab(paths: list[Path], files: list[str], jobs: int) -> int:
             sys.stdout.writelines(difflib.unified_diff(
                 b.splitlines(True), a.splitlines(True), f"committed/{name_of(path)}",
                 f"working/{name_of(path)}", n=2))
-    print(f"ab: {len(paths)} inputs, {changed} changed (reverted: {' '.join(files)})")
+    print(f"ab: {len(paths)} inputs, {changed} changed (reverted: {' '.join(files)}; "
+          f"undone: {' '.join(undo)})")
     return 1 if changed else 0
 
 
@@ -101,13 +116,18 @@ def main() -> int:
     ap.add_argument("mode", choices=("record", "compare", "ab"))
     ap.add_argument("files", nargs="*", help="ab: files to put back as committed")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--undo", default="", help="ab: commits to take back in the copy, "
+                    "comma separated (their changes to nflint/, rules/, grammars/)")
     ap.add_argument("--big", action="append", default=[],
                     help="extra dump to include (e.g. bench/out/kp100k.rules)")
     args = ap.parse_args()
     GOLDEN.mkdir(parents=True, exist_ok=True)
     paths = inputs() + [Path(b).resolve() for b in args.big]
     if args.mode == "ab":
-        return ab(paths, args.files, args.jobs)
+        undo = [c for c in args.undo.split(",") if c]
+        order = subprocess.run(["git", "rev-list", "--no-walk=sorted", *undo], cwd=ROOT,
+                               capture_output=True, text=True, timeout=60).stdout.split()
+        return ab(paths, args.files, args.jobs, order or undo)
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(run, paths))
     changed = 0
