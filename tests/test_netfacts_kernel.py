@@ -12,15 +12,9 @@ import pytest
 
 from nflint.frontends import get
 from nflint.host import HostBuilder
-from tests.kernel.conftest import lab  # noqa: F401  (the fixture: skips without root/netns)
+from tests.kernel.conftest import lab, require  # noqa: F401  (lab: skips without root/netns)
 
 pytestmark = pytest.mark.kernel
-
-
-def needs(*tools):
-    missing = [t for t in tools if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)} on PATH")
 
 
 def build(*contributions):
@@ -44,7 +38,7 @@ def routes(contribution):
 
 @pytest.fixture
 def topology(lab):  # noqa: F811
-    needs("ip", "bridge", "sysctl")
+    require("ip", "bridge", "sysctl")
     host, ctr = lab.netns("host"), lab.netns("ctr")
     # no link-local addresses: they appear asynchronously and would race the captures
     host.sysctl("net.ipv6.conf.default.addr_gen_mode", 1)

@@ -40,7 +40,7 @@ def require(*tools: str) -> None:
     """Skip the calling test unless every tool is on PATH."""
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
-        pytest.skip(f"needs {', '.join(missing)}")
+        pytest.skip(f"needs {', '.join(missing)} on PATH")
 
 
 def nflint_on_dumps(ns: Netns, files: dict[str, str], select: tuple[str, ...] = (), *,
