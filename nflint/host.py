@@ -11,7 +11,8 @@ from functools import cached_property
 
 from .diagnostics import Diagnostic
 from .netstate import DockerNetwork, Evidence, Interface, Route
-from .ruleset import Ruleset, Table
+from .ruleset import Chain, Ruleset, Table
+from .span import Span
 from .sysctls import SysctlValue, Sysctls
 
 # How much of a table an input shows: a fuller view of the same table replaces a lesser one.
@@ -116,6 +117,16 @@ def _merge_network(old: DockerNetwork, new: DockerNetwork) -> DockerNetwork:
     return dataclasses.replace(old, containers=members, **changes)
 
 
+def _chain_content(c: Chain) -> tuple:
+    """What a chain does, without where it was read or its counters."""
+    return (c.hook, c.priority, c.type, c.policy, c.devices,
+            tuple((r.matches, r.actions) for r in c.rules))
+
+
+def _place(span: Span) -> str:
+    return f"{span.source}:{span.line}"
+
+
 class HostBuilder:
     """Accumulates contributions; `build()` freezes them into a Host."""
 
@@ -139,8 +150,12 @@ class HostBuilder:
         rank = FIDELITY.get(c.fidelity, 0)
         for t in c.tables:
             key = (t.backend, t.family, t.name)
-            if key in self._tables and self._tables[key][0] > rank:
-                continue
+            old = self._tables.get(key)
+            if old is not None:
+                if old[0] > rank:
+                    continue
+                if old[0] == rank and old[1] is not t:
+                    self._note_conflict(old[1], t)
             self._tables[key] = (rank, t)
         for t in c.tables:
             hdrs = self._headers.setdefault(t.backend, [])
@@ -157,6 +172,23 @@ class HostBuilder:
         self._evidence.extend(c.evidence)
         self._assumptions.extend(a for a in c.assumptions if a not in self._assumptions)
         self.problems.extend(c.problems)
+
+    def _note_conflict(self, old: Table, new: Table) -> None:
+        """Two views of one table at the same fidelity: the later one is used, but when it
+        lacks or changes a chain of the earlier one (two dumps of different moments, or of
+        different hosts), say where both came from instead of replacing silently."""
+        chains = {c.name: c for c in new.chains}
+        for c in old.chains:
+            other = chains.get(c.name)
+            if other is not None and _chain_content(other) == _chain_content(c):
+                continue
+            what = (f"chain {c.name} differs" if other is not None
+                    else f"chain {c.name} is missing from the later one")
+            later = other.span if other is not None else new.span
+            self._assumptions.append(
+                f"table {new.family} {new.name} ({new.backend}) is given twice with different "
+                f"content ({what}): {_place(c.span)} and {_place(later)}; the later one is used")
+            return
 
     def build(self) -> Host:
         by_backend: dict[str, list[Table]] = {}

@@ -107,7 +107,7 @@ def _first_command(command: str) -> list[str]:
     """argv of the first command of a pipeline, without sudo/env prefixes."""
     head = re.split(r"\s(?:\|\|?|&&|;)\s?", " " + command.strip())[0] if "|" in command or \
         "&&" in command or ";" in command else command
-    words = _words(head)
+    words = _words(_without_shell_comment(head))
     while words:
         w = words[0]
         if w == "sudo":
@@ -124,11 +124,27 @@ def _first_command(command: str) -> list[str]:
     return words
 
 
+_SHELL_COMMENT_RE = re.compile(r"(?:^|(?<=\s))#")
+
+
+def _without_shell_comment(command: str) -> str:
+    """`iptables-save # on the host` -> `iptables-save`: a `#` starting an unquoted word."""
+    for m in _SHELL_COMMENT_RE.finditer(command):
+        before = command[:m.start()]
+        if before.count("'") % 2 == 0 and before.count('"') % 2 == 0:
+            return before
+    return command
+
+
 def looks_like_command(text: str) -> bool:
-    """For `# text`: a known command with shell-like arguments, not a sentence."""
+    """For `# text`: a known command with shell-like arguments, not a sentence; a dump command
+    followed by prose in parentheses (`# ip6tables-save (on the host)`) counts too."""
     words = _first_command(text)
     if not words or words[0] not in KNOWN_COMMANDS:
         return False
+    prose = next((i for i, w in enumerate(words) if w.startswith("(")), None)
+    if prose and _describe(" ".join(words[:prose])).format is not None:
+        return True
     if len(words) == 1:
         return words[0] not in ("ip", "cat", "grep", "echo", "bridge", "route", "less")
     nxt = words[1]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 
-from nflint import api
+import pytest
+
+from nflint import api, inputs, sections
 from nflint.diagnostics import Severity
 from nflint.frontends import nft_json, nft_text
 from nflint.matches import ConntrackMatch, PortMatch, TcpFlagsMatch, UnknownMatch
@@ -107,3 +109,75 @@ def test_seed_paste_keeps_the_addresses_the_forum_ate_as_unknown():
     lost = {r.span.line: [m.text for m in r.matches if isinstance(m, UnknownMatch)]
             for r in docker.rules}
     assert [lost[n] for n in (25, 26, 27, 28)] == [["ip daddr"]] * 4
+
+
+# ---------------------------------------------------------------- sections and merging
+
+@pytest.mark.parametrize("line,fmt", [
+    ("# ip6tables-save (note)", "iptables-save"),
+    ("$ sudo iptables-save # on the host", "iptables-save"),
+    ("# iptables-save  # on the host", "iptables-save"),
+    ("# iptables -t nat -L -n -v (docker host)", "iptables-list"),
+])
+def test_prompt_with_trailing_prose_is_a_prompt(line, fmt):
+    cmd = sections.prompt_command(line)
+    assert cmd is not None and sections.describe_command(cmd).format == fmt
+
+
+@pytest.mark.parametrize("line", ["# iptables (see below)", "# ip (the gateway)",
+                                  "# iptables-save is what I ran"])
+def test_prose_after_a_non_dump_word_stays_a_comment(line):
+    assert sections.prompt_command(line) is None
+
+
+TWICE = """\
+# ip6tables-save (host A)
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+-A FORWARD -i docker0 -j ACCEPT
+COMMIT
+
+and after the change:
+
+$ sudo ip6tables-save # on the host
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+-A FORWARD -i docker0 -j DROP
+COMMIT
+"""
+
+EXCERPTS = """\
+# iptables -t nat -L PREROUTING -n -v
+Chain PREROUTING (policy ACCEPT 0 packets, 0 bytes)
+ pkts bytes target     prot opt in     out     source               destination
+    0     0 DOCKER     all  --  *      *       0.0.0.0/0            0.0.0.0/0
+
+# iptables -t nat -L POSTROUTING -n -v
+Chain POSTROUTING (policy ACCEPT 0 packets, 0 bytes)
+ pkts bytes target     prot opt in     out     source               destination
+    0     0 MASQUERADE  all  --  *      !docker0  172.17.0.0/16        0.0.0.0/0
+"""
+
+
+def _load(text):
+    host, problems, secs = inputs.load_host(["-"], stdin_text=text, stdin_name="paste.txt")
+    return host, secs
+
+
+def test_two_different_dumps_of_one_table_are_reported_with_both_places():
+    host, secs = _load(TWICE)
+    assert [s.format for s in secs if s.format] == ["iptables-save", "iptables-save"]
+    said = [a for a in host.assumptions if "given twice" in a]
+    assert len(said) == 1 and "paste.txt:4" in said[0] and "paste.txt:13" in said[0]  # the :FORWARD lines
+    assert "FORWARD" in said[0]
+
+
+def test_the_same_dump_twice_and_excerpts_of_one_listing_are_quiet():
+    host, _ = _load(TWICE.replace("-j DROP", "-j ACCEPT"))
+    assert not [a for a in host.assumptions if "given twice" in a]
+    host, _ = _load(EXCERPTS)
+    nat = next(t for t in host.tables if t.name == "nat")
+    assert {c.name for c in nat.chains} == {"PREROUTING", "POSTROUTING"}
+    assert not [a for a in host.assumptions if "given twice" in a]
