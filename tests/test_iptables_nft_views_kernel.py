@@ -11,17 +11,11 @@ import uuid
 import pytest
 
 from nflint.frontends import iptables_save, nft_json, nft_text
+from tests.rulesets import DOCKER_NAT_HEAD
 
 pytestmark = pytest.mark.kernel
 
-RULES = """\
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:DOCKER - [0:0]
--A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+RULES = DOCKER_NAT_HEAD + """\
 -A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
 -A POSTROUTING -s 198.18.0.0/16 ! -o docker0 -j MASQUERADE
 -A POSTROUTING -m addrtype ! --src-type LOCAL -o docker0 -j MASQUERADE

@@ -6,32 +6,19 @@ up to what this nft version's JSON printer leaves out (see `_version_quirks`).
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
 from nflint.frontends import nft_json, nft_text
+from tests.comparable import comparable_nft_objects, comparable_tables
 from tests.kernel.conftest import lab, require  # noqa: F401  (pytest fixture)
 
 pytestmark = pytest.mark.kernel
 
 DATA = Path(__file__).resolve().parent / "data" / "nft"
 RULESETS = ["docker-like.nft", "firewalld-like.nft", "bridge.nft", "sets-maps.nft"]
-ORDER = ("table", "chain", "set", "map", "flowtable", "rule")
-
-
-def _normalise(objects: list) -> list:
-    out = []
-    for o in objects:
-        kind = next(iter(o))
-        if kind == "metainfo":
-            continue
-        body = {k: v for k, v in o[kind].items() if k != "handle"}
-        out.append((ORDER.index(kind) if kind in ORDER else len(ORDER), kind, body))
-    out.sort(key=lambda x: x[0])
-    return [{kind: body} for _, kind, body in out]
 
 
 def _version_quirks(text_objs: list, json_objs: list) -> None:
@@ -44,17 +31,6 @@ def _version_quirks(text_objs: list, json_objs: list) -> None:
             j = chains.get((o["chain"]["table"], o["chain"]["name"]), {})
             if "dev" not in j:
                 o["chain"].pop("dev", None)
-
-
-def _model(tables) -> list:
-    def strip(x):
-        if dataclasses.is_dataclass(x) and not isinstance(x, type):
-            return {f.name: strip(getattr(x, f.name)) for f in dataclasses.fields(x)
-                    if f.name not in ("span", "handle", "raw")}
-        if isinstance(x, (list, tuple)):
-            return [strip(i) for i in x]
-        return x
-    return [strip(t) for t in tables]
 
 
 @pytest.mark.parametrize("name", RULESETS)
@@ -70,14 +46,14 @@ def test_kernel_listing_text_and_json_agree(lab, name):  # noqa: F811
     objs, _, _, problems = nft_text.read_objects(text, "listing.nft")
     assert not [p.message for p in problems]
     jobjs = json.loads(doc)["nftables"]
-    mine, theirs = _normalise(objs), _normalise(jobjs)
+    mine, theirs = comparable_nft_objects(objs), comparable_nft_objects(jobjs)
     _version_quirks(mine, theirs)
     assert mine == theirs
 
     from_text = nft_text.parse(text, "listing.nft")
     from_json = nft_json.parse(doc, "listing.json")
     assert not [p.message for p in from_text.problems]
-    model_text, model_json = _model(from_text.tables), _model(from_json.tables)
+    model_text, model_json = comparable_tables(from_text.tables), comparable_tables(from_json.tables)
     for table in model_text:  # the same 1.0.6 quirk, seen in the model
         for t2 in model_json:
             if (t2["family"], t2["name"]) == (table["family"], table["name"]):
@@ -89,7 +65,7 @@ def test_kernel_listing_text_and_json_agree(lab, name):  # noqa: F811
 
     # `nft -a` adds `# handle N`: same model, and the handles are those nft -j reports
     with_handles = nft_text.parse(text_a, "listing-a.nft")
-    assert _model(with_handles.tables) == _model(from_text.tables)
+    assert comparable_tables(with_handles.tables) == comparable_tables(from_text.tables)
     json_handles = sorted(r["rule"]["handle"] for r in jobjs if "rule" in r)
     text_handles = sorted(r.handle for t in with_handles.tables for c in t.chains
                           for r in c.rules)
@@ -161,4 +137,4 @@ def test_listing_options_all_read(lab):  # noqa: F811
         assert not [p.message for p in c.problems], opt
         assert _shape(c) == base, opt
         if opt in ("-n", "-nn", "-y", "-a"):  # numbers for symbols: names again in the model
-            assert _model(c.tables) == _model(listed.tables), opt
+            assert comparable_tables(c.tables) == comparable_tables(listed.tables), opt
