@@ -18,8 +18,8 @@ from nflint.lintrule import LintRule
 from nflint.matches import AddressMatch, AddrTypeMatch, PortMatch, ProtocolMatch
 from nflint.netstate import DockerNetwork
 from nflint.span import Span
-from nflint.sysctls import SysctlValue, Sysctls
 
+from .bridge_probes import pick_free_address, with_sysctls
 from .model_queries import nat_address
 
 BRNF_KEY = "net.bridge.bridge-nf-call-iptables"
@@ -113,18 +113,6 @@ def _constraints(matches):
     return daddr, proto or "tcp", dport, local
 
 
-def _endpoint(subnet, taken):
-    top = int(subnet.broadcast_address)
-    for k in range(2, 250):
-        cand = ipaddress.IPv4Address(top - k)
-        if cand not in subnet or cand == subnet.network_address:
-            return None
-        if cand not in taken:
-            taken.add(cand)
-            return cand
-    return None
-
-
 def _with_endpoints(host, bridge, subnet, endpoints, evidence_span):
     """The host with the endpoints placed on `bridge`, and the bridge hooks off as the
     evidence says (an unloaded br_netfilter behaves as bridge-nf-call-iptables 0)."""
@@ -142,10 +130,9 @@ def _with_endpoints(host, bridge, subnet, endpoints, evidence_span):
         nets.append(DockerNetwork(f"<endpoints on {bridge}>", PLACED, driver="bridge",
                                   bridge_name=bridge, subnets=(str(subnet),), gateways=gws,
                                   containers=add))
-    values = tuple(v for v in host.sysctls.values if v.key != BRNF_KEY)
-    values += (SysctlValue(BRNF_KEY, "0", evidence_span,
-                           reason="br_netfilter off (given or not loaded)"),)
-    return dataclasses.replace(host, docker_networks=tuple(nets), sysctls=Sysctls(values))
+    placed = dataclasses.replace(host, docker_networks=tuple(nets))
+    return with_sysctls(placed, {BRNF_KEY: 0}, span=evidence_span,
+                        reason="br_netfilter off (given or not loaded)")
 
 
 def _findings(host):
@@ -196,7 +183,7 @@ def _findings(host):
             taken = local | set(topo.containers) | {target, dst}
             client = next((ip for ip, (_, n) in topo.containers.items()
                            if ip != target and ip.version == 4 and ip in subnet), None) or \
-                _endpoint(subnet, taken)
+                pick_free_address(subnet, taken, first=2, tries=248)
             if client is None:
                 continue
             tried[bridge] += 1

@@ -94,10 +94,12 @@ def _segment_network(topo, bridge: str) -> ipaddress.IPv4Network | None:
     return None
 
 
-def _pick(network: ipaddress.IPv4Network, taken: set) -> ipaddress.IPv4Address | None:
-    """An address of the subnet nobody in the dumps uses, from the top (gateways sit low)."""
+def pick_free_address(network: ipaddress.IPv4Network, taken: set, *, first: int = 1,
+                      tries: int = 200) -> ipaddress.IPv4Address | None:
+    """An address of the subnet nobody in the dumps uses, from the top (gateways sit low);
+    `first` is how far below the broadcast address to start. Adds it to `taken`."""
     top = int(network.broadcast_address)
-    for k in range(1, 200):
+    for k in range(first, first + tries):
         cand = ipaddress.IPv4Address(top - k)
         if cand not in network or cand == network.network_address:
             return None
@@ -134,7 +136,7 @@ def _senders(host: Host) -> list[Sender]:
             if iface.kind == "bridge" or topo.container_behind(iface.name) is not None:
                 continue
             seg = _segment_network(topo, iface.master)
-            ip = _pick(seg, taken) if seg else None
+            ip = pick_free_address(seg, taken) if seg else None
             if ip is None:
                 continue
             placed = iface.kind == "veth" or peer is not None or iface.peer_index is not None
@@ -144,7 +146,7 @@ def _senders(host: Host) -> list[Sender]:
                                            for a in topo.addresses(iface.master))))
         elif not topo.is_bridge(iface.name) and not iface.master:
             nets = [a.network for a in iface.ipv4 if a.network.prefixlen < 31]
-            ip = _pick(nets[0], taken) if nets else None
+            ip = pick_free_address(nets[0], taken) if nets else None
             if ip is not None:
                 out.append(Sender(ip, f"a neighbour on {iface.name}", None, iface.name,
                                   nets[0], assumed=True, via_host=True))
@@ -175,9 +177,11 @@ def _place_senders(host: Host, senders: list[Sender]) -> Host:
 
 # -- what-if hosts -----------------------------------------------------------------------------
 
-def with_sysctls(host: Host, settings: dict[str, int]) -> Host:
+def with_sysctls(host: Host, settings: dict[str, int], *, span: Span | None = None,
+                 reason: str = "what-if") -> Host:
+    """The host with these sysctls set (a what-if, or a value the evidence implies)."""
     values = tuple(v for v in host.sysctls.values if v.key not in settings)
-    values += tuple(SysctlValue(k, str(v), None, reason="what-if") for k, v in settings.items())
+    values += tuple(SysctlValue(k, str(v), span, reason=reason) for k, v in settings.items())
     return dataclasses.replace(host, sysctls=Sysctls(values))
 
 
