@@ -14,16 +14,13 @@ For each size (default 100k and 300k rules; dumps cached in bench/out/):
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_iptables_save import _dump, _median, _run  # noqa: E402  (sibling script)
+from bench_iptables_save import _dump, _median, _run, bench_restore  # noqa: E402  (sibling script)
 
 STAGES_CHILD = r"""
 import resource, sys, time
@@ -81,26 +78,6 @@ def stages(path: Path) -> list[tuple[str, str]]:
     return [tuple(line.split("\t", 1)) for line in out.splitlines() if "\t" in line]
 
 
-def restore(paths: list[Path], runs: int) -> dict:
-    """{(tool, path): (wall, CPU, peak MB)} for iptables-restore --test in a fresh netns."""
-    tools = [t for t in ("iptables-nft-restore", "iptables-legacy-restore") if shutil.which(t)]
-    if os.geteuid() != 0 or not tools or not shutil.which("ip"):
-        print("note: iptables-restore --test skipped (needs root, ip and iptables)")
-        return {}
-    ns = f"nfl-bench-{os.getpid()}"
-    subprocess.run(["ip", "netns", "add", ns], check=True, timeout=30)
-    results = {}
-    try:
-        for tool in tools:
-            for path in paths:
-                rows = [_run(["ip", "netns", "exec", ns, tool, "--test"], path,
-                             timeout=600)[:3] for _ in range(runs)]
-                results[(tool, path)] = _median(rows)
-    finally:
-        subprocess.run(["ip", "netns", "del", ns], timeout=30)
-    return results
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100000,300000", help="rule counts, comma separated")
@@ -115,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         wall, cpu, rss, _ = check(path, args.runs)
         ends[path] = (wall, cpu, rss)
         table.append((f"nflint check {path.name}", wall, cpu, rss))
-    for (tool, path), (wall, cpu, rss) in restore(paths, max(args.runs, 3)).items():
+    for (tool, path), (wall, cpu, rss) in bench_restore(paths, max(args.runs, 3)).items():
         table.append((f"{tool} --test {path.name}", wall, cpu, rss))
     print(f"{'what':44} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
     for what, wall, cpu, rss in table:
