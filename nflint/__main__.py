@@ -1,3 +1,3 @@
-from nflint.cli import main
+from nflint.cli import entry
 
-main()
+entry()

@@ -148,3 +148,24 @@ def test_text_says_when_findings_are_hidden_by_min_severity(dump, monkeypatch):
     assert result.exit_code == 1
     assert "No problems found" not in result.stdout
     assert "2 below --min-severity not shown" in result.stdout
+
+
+@pytest.mark.parametrize("extra", [[], ["-f", "json"], ["--write-baseline", "{tmp}/b.json"]])
+def test_the_program_ends_with_its_output_written_and_its_exit_code(extra, tmp_path):
+    """`python -m nflint` ends the process without freeing the model (cli.entry): everything
+    it printed must still arrive, with the same exit code the in-process runner gives."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    example = Path(__file__).resolve().parents[1] / "examples" / "seed000"
+    args = ["check", "--isolated", *[a.format(tmp=tmp_path) for a in extra], str(example)]
+    proc = subprocess.run([sys.executable, "-m", "nflint", *args], capture_output=True,
+                          text=True, timeout=120)
+    inproc = CliRunner().invoke(main, args)
+    assert proc.returncode == inproc.exit_code == (0 if "--write-baseline" in extra else 1)
+    assert proc.stdout == inproc.stdout
+    if extra[:2] == ["-f", "json"]:
+        assert json.loads(proc.stdout)["hosts"]
+    if "--write-baseline" in extra:
+        assert json.loads((tmp_path / "b.json").read_text())

@@ -22,6 +22,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SEVERITY_CHOICES = click.Choice(["error", "warning", "info"], case_sensitive=False)
 FAIL_ON_CHOICES = click.Choice(["error", "warning", "info", "never"], case_sensitive=False)
 DEFAULT_FAIL_ON, DEFAULT_MIN_SEVERITY = "warning", "info"
+HARD_EXIT = False  # set by `nflint.cli.entry`: the process may end as soon as its output is out
 
 
 class InputError(Exception):
@@ -180,7 +181,7 @@ def _run(paths, formats, fail_on, min_severity, select, ignore, config_path, iso
         except OSError as exc:
             raise InputError(f"cannot write baseline: {exc}") from None
         click.echo(f"nflint: wrote {n} finding(s) to {write_baseline_path}", err=True)
-        return EXIT_CLEAN
+        return _done(EXIT_CLEAN)
     baseline_file = baseline_path or (str(cfg.baseline) if cfg.baseline else None)
     if baseline_file:
         try:
@@ -204,6 +205,19 @@ def _run(paths, formats, fail_on, min_severity, select, ignore, config_path, iso
             for s in r.sections:
                 click.echo(str(s), err=True)
     _emit(reports, formats, registry, color)
+    return _done(code)
+
+
+def _done(code: int) -> int:
+    """Ends the process here when allowed, while `reports` still holds the model, so that
+    exiting does not free a million objects one by one."""
+    if HARD_EXIT:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
     return code
 
 

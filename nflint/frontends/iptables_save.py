@@ -114,9 +114,17 @@ def _quoted_words(line: str) -> list[str] | None:
         return _escaped_words(line)
     parts = line.split('"')
     last = len(parts) - 1
+    if last == 2:  # one quoted word (kube-proxy's comment on nearly every rule)
+        head, body, tail = parts
+        if not head or not head[-1].isspace() or tail and not tail[0].isspace():
+            return None
+        words = head.split()
+        words.append('"' + body)
+        words += tail.split()
+        return words
     if last % 2:
         return None
-    words: list[str] = []
+    words = []
     for k, part in enumerate(parts):
         if k & 1:
             words.append('"' + part)
