@@ -28,7 +28,11 @@ from .diagnostics import Diagnostic
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]")
 _QUOTE_RE = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+")
-_QUOTED_TEXT_RE = re.compile(r"^[ \t]{0,3}>", re.M)
+# A `>` quote marker at a line start. Led by a literal newline rather than `^` with re.M, so
+# the search skips from newline to newline (16 MB: 6 ms instead of 70 ms); the first line
+# is matched on its own.
+_QUOTED_TEXT_RE = re.compile(r"\n[ \t]{0,3}>")
+_QUOTED_FIRST_RE = re.compile(r"[ \t]{0,3}>")
 # A margin of hand-drawn flow marks in front of indented content: `(2)->   chain DOCKER {`.
 _MARGIN_RE = re.compile(r"^(\s*(?:\(\d+\)|->|<-|↓|↑|→|←)+(?:->)?)(?=\s{2,}\S)")
 
@@ -41,7 +45,7 @@ def clean_lines(text: str) -> tuple[list[str], list[str]]:
     lines = (text.replace("\r\n", "\n").replace("\r", "\n") if notes else text).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    if "\x1b" not in text and not _QUOTED_TEXT_RE.search(text):
+    if "\x1b" not in text and not _has_quote_markers(text):
         return lines, notes  # the common case, without a pass over every line
     out = []
     ansi = quoted = False
@@ -60,6 +64,10 @@ def clean_lines(text: str) -> tuple[list[str], list[str]]:
     if quoted:
         notes.append("`> ` quote markers removed")
     return out, notes
+
+
+def _has_quote_markers(text: str) -> bool:
+    return ">" in text and bool(_QUOTED_FIRST_RE.match(text) or _QUOTED_TEXT_RE.search(text))
 
 
 def strip_margin(line: str) -> str:
