@@ -203,12 +203,10 @@ class ConntrackTable:
         packet's own (a null binding, or masquerade/redirect without ports). Returns a note when
         the tuple had to be made unique."""
         o = conn.reply.inverted()  # the tuple as earlier manips left it
-        if manip == "dst":
-            new_orig = o._replace(dst=addr if addr is not None else o.dst,
-                                  dport=port if port is not None else o.dport)
-        else:
-            new_orig = o._replace(src=addr if addr is not None else o.src,
-                                  sport=port if port is not None else o.sport)
+        addr_field, port_field, _ = _nat_end(manip)
+        new_orig = o._replace(**{
+            addr_field: addr if addr is not None else getattr(o, addr_field),
+            port_field: port if port is not None else getattr(o, port_field)})
         note = ""
         if self.taken(conn.zone, new_orig.inverted(), conn) and not port_fixed:
             if manip == "src" and new_orig.sport is not None:
@@ -228,9 +226,8 @@ class ConntrackTable:
             # early for NF_NAT_MANIP_DST); a later source manip or confirm settles the clash.
         conn.reply = new_orig.inverted()
         conn.nat_done.add(manip)
-        changed = (new_orig.dst, new_orig.dport) != (conn.orig.dst, conn.orig.dport) \
-            if manip == "dst" else (new_orig.src, new_orig.sport) != (conn.orig.src,
-                                                                      conn.orig.sport)
+        changed = (getattr(new_orig, addr_field), getattr(new_orig, port_field)) != \
+            (getattr(conn.orig, addr_field), getattr(conn.orig, port_field))
         if changed:
             conn.status.add("dnat" if manip == "dst" else "snat")
         return note
@@ -241,23 +238,22 @@ def apply_nat(pkt: Packet, conn: Conn, direction: str, manip: str) -> str | None
     inverse of the other direction's tuple. Returns the change, or None."""
     other = conn.reply if direction == "original" else conn.orig
     target = other.inverted()
-    if manip == "dst":
-        if (pkt.dst, pkt.dport) == (target.dst, target.dport) or \
-                pkt.proto in ("icmp", "icmpv6") and pkt.dst == target.dst:
-            return None
-        before = _end(pkt.dst, pkt.dport)
-        pkt.dst = target.dst
-        if target.dport is not None:
-            pkt.dport = target.dport
-        return f"destination {before} -> {_end(pkt.dst, pkt.dport)}"
-    if (pkt.src, pkt.sport) == (target.src, target.sport) or \
-            pkt.proto in ("icmp", "icmpv6") and pkt.src == target.src:
+    addr_field, port_field, end_name = _nat_end(manip)
+    addr, port = getattr(pkt, addr_field), getattr(pkt, port_field)
+    want_addr, want_port = getattr(target, addr_field), getattr(target, port_field)
+    if (addr, port) == (want_addr, want_port) or \
+            pkt.proto in ("icmp", "icmpv6") and addr == want_addr:
         return None
-    before = _end(pkt.src, pkt.sport)
-    pkt.src = target.src
-    if target.sport is not None:
-        pkt.sport = target.sport
-    return f"source {before} -> {_end(pkt.src, pkt.sport)}"
+    new_port = port if want_port is None else want_port
+    setattr(pkt, addr_field, want_addr)
+    setattr(pkt, port_field, new_port)
+    return f"{end_name} {_end(addr, port)} -> {_end(want_addr, new_port)}"
+
+
+def _nat_end(manip: str) -> tuple[str, str, str]:
+    """(address field, port field, name) of the end a manip rewrites: DNAT and SNAT are one
+    mechanism applied to opposite ends of the tuple."""
+    return ("dst", "dport", "destination") if manip == "dst" else ("src", "sport", "source")
 
 
 def _end(addr, port) -> str:
