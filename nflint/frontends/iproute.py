@@ -180,6 +180,18 @@ class _TextReader:
                 f"(lines {shown}{more})")
 
 
+def _read_link_ref(link: _Link, items: list) -> None:
+    """`NAME@ifN` / `NAME@LOWER`: the full and the brief listing name a link's other end alike."""
+    for sub in items:
+        if isinstance(sub, Tree) and sub.data == "link_ref":
+            ref = str(sub.children[0])
+            m = re.fullmatch(r"if(\d+)", ref)
+            if m:
+                link.link_index = int(m.group(1))
+            elif ref != "NONE":
+                link.link_name = ref
+
+
 _LINK_WHAT = "`N: name: <FLAGS> ...`, `link/...`, `inet[6] ADDRESS ...` or a detail line"
 
 
@@ -195,14 +207,7 @@ def _read_links(reader: _TextReader, text: str) -> list[_Link]:
             cur = _Link(str(name_tok), reader.span(lineno, name_tok.column or 1,
                                                    name_tok.end_column))
             cur.index = _to_int(items[0])
-            for sub in items:
-                if isinstance(sub, Tree) and sub.data == "link_ref":
-                    ref = str(sub.children[0])
-                    m = re.fullmatch(r"if(\d+)", ref)
-                    if m:
-                        cur.link_index = int(m.group(1))
-                    elif ref != "NONE":
-                        cur.link_name = ref
+            _read_link_ref(cur, items)
             flags_tok = next(t for t in items if isinstance(t, Token) and t.type == "FLAGS")
             flags = [f for f in str(flags_tok)[1:-1].split(",") if f]
             attrs = _pairs(words)
@@ -254,14 +259,7 @@ def _read_brief(reader: _TextReader, text: str) -> list[_Link]:
         items = tree.children
         link = _Link(str(items[0]), reader.span(lineno, items[0].column or 1,
                                                 items[0].end_column))
-        for sub in items:
-            if isinstance(sub, Tree) and sub.data == "link_ref":
-                ref = str(sub.children[0])
-                m = re.fullmatch(r"if(\d+)", ref)
-                if m:
-                    link.link_index = int(m.group(1))
-                elif ref != "NONE":
-                    link.link_name = ref
+        _read_link_ref(link, items)
         state = str(next(t for t in items[1:] if isinstance(t, Token)))
         words = _words(items)
         flags = next((w[1:-1].split(",") for w in words if w.startswith("<")), [])
