@@ -83,6 +83,20 @@ def _failure(argv: list[str], res: Result) -> str:
     return f"`{' '.join(argv)}` failed: {why}"
 
 
+def _output(b: Bundle, run: Runner, which: Which, argv: list[str]) -> str | None:
+    """A command's output, or None with a note in the bundle saying why it is missing (a
+    missing tool or a failure must not end the collection)."""
+    if which(argv[0]) is None:
+        shown = f" `{' '.join(argv)}`" if len(argv) > 1 else ""  # a bare tool names itself
+        b.note(f"{argv[0]} not found; skipped{shown}")
+        return None
+    res = run(argv)
+    if res.returncode != 0:
+        b.note(_failure(argv, res))
+        return None
+    return res.stdout
+
+
 def collect_bundle(run: Runner = run_command, which: Which = shutil.which) -> str:
     b = Bundle()
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -90,26 +104,18 @@ def collect_bundle(run: Runner = run_command, which: Which = shutil.which) -> st
 
     def simple(argv: list[str], prompt: str | None = None,
                transform: Callable[[str], str] = lambda s: s) -> None:
-        if which(argv[0]) is None:
-            b.note(f"{argv[0]} not found; skipped `{' '.join(argv)}`")
-            return
-        res = run(argv)
-        if res.returncode != 0:
-            b.note(_failure(argv, res))
-            return
-        b.section(prompt or " ".join(argv), transform(res.stdout))
+        out = _output(b, run, which, argv)
+        if out is not None:
+            b.section(prompt or " ".join(argv), transform(out))
 
     for argv in _iptables_commands(which):
-        if which(argv[0]) is None:
-            b.note(f"{argv[0]} not found; skipped")
+        out = _output(b, run, which, argv)
+        if out is None:
             continue
-        res = run(argv)
-        if res.returncode != 0:
-            b.note(_failure(argv, res))
-        elif not any(line.startswith("*") for line in res.stdout.splitlines()):
+        if not any(line.startswith("*") for line in out.splitlines()):
             b.note(f"{argv[0]} printed no tables")
         else:
-            b.section(argv[0], res.stdout)
+            b.section(argv[0], out)
     simple(["nft", "-j", "list", "ruleset"])
     simple(["sysctl", "-a"], "sysctl -a | grep '^net\\.'", _net_sysctls)
     simple(["ip", "-j", "addr"])
