@@ -371,6 +371,18 @@ def _exact_ports(m: Match) -> tuple[int, ...] | None:
     return None
 
 
+def _file_under_keys(i: int, rule, keys_of, index: dict[object, list[int]]) -> bool:
+    """File rule `i` under the keys of its first match `keys_of` reads exact keys from; False
+    when none does. A rule is filed under one kind of key only: by address, else by port."""
+    for m in rule.matches:
+        keys = keys_of(m)
+        if keys is not None:
+            for k in keys:
+                index.setdefault(k, []).append(i)
+            return True
+    return False
+
+
 class ChainIndex:
     """Candidate rules of one chain for a packet, in chain order; rules not returned cannot
     match it (their destination address or port differs)."""
@@ -384,23 +396,8 @@ class ChainIndex:
         if not self.indexed:
             return
         for i, rule in enumerate(chain.rules):
-            keyed = False
-            for m in rule.matches:
-                addrs = _exact_addresses(m)
-                if addrs is not None:
-                    for a in addrs:
-                        self.by_dst.setdefault(a, []).append(i)
-                    keyed = True
-                    break
-            if not keyed:
-                for m in rule.matches:
-                    ports = _exact_ports(m)
-                    if ports is not None:
-                        for p in ports:
-                            self.by_dport.setdefault(p, []).append(i)
-                        keyed = True
-                        break
-            if not keyed:
+            if not (_file_under_keys(i, rule, _exact_addresses, self.by_dst)
+                    or _file_under_keys(i, rule, _exact_ports, self.by_dport)):
                 self.rest.append(i)
 
     def candidates(self, pkt: Packet, start: int = 0):
