@@ -162,14 +162,23 @@ def selects_something(token: str, registry: Registry) -> bool:
     return t.upper() == "ALL" or registry.find(t) is not None or bool(_PREFIX_RE.match(t))
 
 
-def _severities(value, registry: Registry, fail_key, fail) -> dict[str, str]:
+def _per_rule(value, registry: Registry, fail_key, fail, expected: str):
+    """(key, rule class, value) of each entry of a table keyed by rule: both per-rule tables
+    refuse a non-table and a key that names no rule with the same words."""
     if not isinstance(value, dict):
-        raise fail("expected a table of rule = \"error\" | \"warning\" | \"info\"")
-    out = {}
-    for rule, level in value.items():
+        raise fail(expected)
+    for rule, v in value.items():
         cls = registry.find(rule)
         if cls is None:
             raise fail_key(rule, "unknown rule (see `nflint rules`)")
+        yield rule, cls, v
+
+
+def _severities(value, registry: Registry, fail_key, fail) -> dict[str, str]:
+    out = {}
+    for rule, cls, level in _per_rule(value, registry, fail_key, fail,
+                                      "expected a table of rule = \"error\" | \"warning\" | "
+                                      "\"info\""):
         try:
             Severity.parse(level) if isinstance(level, str) else Severity.parse("?")
         except ValueError:
@@ -179,13 +188,10 @@ def _severities(value, registry: Registry, fail_key, fail) -> dict[str, str]:
 
 
 def _rule_options(value, registry: Registry, fail_key, fail) -> dict[str, dict]:
-    if not isinstance(value, dict):
-        raise fail("expected one table per rule: [tool.nflint.rules.<name>]")
     out = {}
-    for rule, options in value.items():
-        cls = registry.find(rule)
-        if cls is None:
-            raise fail_key(rule, "unknown rule (see `nflint rules`)")
+    for rule, cls, options in _per_rule(value, registry, fail_key, fail,
+                                        "expected one table per rule: "
+                                        "[tool.nflint.rules.<name>]"):
         if not isinstance(options, dict):
             raise fail_key(rule, "expected a table of options")
         for opt, v in options.items():
