@@ -189,8 +189,21 @@ class RuleCounter:
 
 
 # The client and server run inside namespaces as tiny python3 programs (no netcat dialects).
+# Both read one line of at most 4 KiB, the exchange's only message in either direction.
+_RECV_LINE = r"""
+def recv_line(sock):
+    buf = b""
+    while b"\n" not in buf and len(buf) < 4096:
+        d = sock.recv(4096)
+        if not d:
+            break
+        buf += d
+    return buf
+"""
+
 _CLIENT = r"""
 import errno, json, socket, sys, time
+""" + _RECV_LINE + r"""
 addr, port, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 t0 = time.monotonic()
 out = {"kind": "error", "connected": False, "detail": ""}
@@ -200,12 +213,7 @@ try:
     s.connect((addr, port))
     out["connected"] = True
     s.sendall(b"nflint-lab ping\n")
-    buf = b""
-    while b"\n" not in buf and len(buf) < 4096:
-        d = s.recv(4096)
-        if not d:
-            break
-        buf += d
+    buf = recv_line(s)
     out["kind"] = "ok" if buf else "closed"
     out["detail"] = buf.decode("ascii", "replace").strip()
 except ConnectionRefusedError:
@@ -226,6 +234,7 @@ print(json.dumps(out))
 
 _SERVER = r"""
 import socket, sys, threading, time
+""" + _RECV_LINE + r"""
 addr, port, lifetime = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 srv = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_STREAM)
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -236,12 +245,7 @@ print("ready", flush=True)
 def handle(c, peer):
     c.settimeout(5)
     try:
-        buf = b""
-        while b"\n" not in buf and len(buf) < 4096:
-            d = c.recv(4096)
-            if not d:
-                break
-            buf += d
+        recv_line(c)
         c.sendall(b"pong\n")
         print("served", peer[0], peer[1], flush=True)
     except OSError as e:
