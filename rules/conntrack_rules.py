@@ -1,6 +1,9 @@
 """Connection tracking: packets it calls INVALID on NATed paths, and a table about to overflow."""
 from __future__ import annotations
 
+import ipaddress
+import re
+
 from nflint.diagnostics import Fix, Related, Severity
 from nflint.engine import HostIndex
 from nflint.engine.equivalence import HookClasses
@@ -135,19 +138,19 @@ class InvalidNotDropped(LintRule):
                 continue  # a nat-only paste says nothing about how forwarding is filtered
             # Probes the forward hook cannot tell apart (kube-proxy's endpoints) run once:
             # the rest of their class would only repeat the first one's outcome.
-            classes, settled = HookClasses.of(host, family, "forward"), set()
-            for nat_step, pkt, why in _invalid_probes(host, family):
-                cls = classes.key(pkt)
-                if cls is not None and cls in settled:
+            settled = _SettledClasses(HookClasses.of(host, family, "forward"))
+            for nat_step, pkt, why, hint in _invalid_probes(host, family, settled):
+                cls = settled.key(pkt, hint)
+                if cls is not None and cls in settled.keys:
                     continue
                 fate, steps, choices = run_ip_hook(host, pkt, "forward", state="invalid")
                 if fate is not None or choices:
-                    settled.add(cls)
+                    settled.keys.add(cls)
                     continue  # dropped (or only if an undecidable match holds)
                 passes = [s for s in steps if s.verdict == "accept" and
                           s.kind in ("rule", "policy")]
                 if passes and (passes[-1].rule is not None or passes[-1].table is not None):
-                    settled.add(cls)  # the finding's key is the accepting step, not the probe
+                    settled.keys.add(cls)  # the finding's key is the accepting step
                 yield from self._report(host, family, nat_step, pkt, why, steps, liberal,
                                         seen)
 
@@ -197,24 +200,76 @@ class InvalidNotDropped(LintRule):
             key=key)
 
 
-def _invalid_probes(host, family):
-    """(nat rule, INVALID packet, why) for every NATed path that crosses the forward hook."""
+class _SettledClasses:
+    """The forward hook's classes whose INVALID probe already ran to an answer, and what a
+    DNAT probe's hint (its device and what the hook can ask of its source) says of its class.
+
+    Every other field of a DNAT probe is the same for all of them, so one hint is one class:
+    once a hint's class is settled, the probes behind it are never built (kube-proxy's 24k
+    endpoints cost a few integer tests each instead of a Packet, its text and a simulation).
+    """
+
+    def __init__(self, classes: HookClasses) -> None:
+        self.classes = classes
+        self.keys: set = set()
+        self._by_hint: dict = {}
+
+    def hint(self, dev: str, version: int, address: int, port: int):
+        if not self.classes.provable:
+            return None
+        return dev, self.classes.source_key(version, address, port)
+
+    def knows(self, hint) -> bool:
+        cls = self._by_hint.get(hint)
+        return cls is not None and cls in self.keys
+
+    def key(self, pkt, hint):
+        cls = self.classes.key(pkt)
+        if hint is not None:
+            self._by_hint[hint] = cls
+        return cls
+
+
+def _invalid_probes(host, family, settled: _SettledClasses):
+    """(nat rule, INVALID packet, why, class hint or None) for every NATed path that crosses
+    the forward hook; a DNAT probe whose hint `settled` knows is skipped unbuilt (its packet
+    would be the same as an earlier one's class mate, so nothing it could say is new)."""
     topo = HostIndex.of(host).topology
     local = local_addresses(host)
+    local_v4 = {int(a) for a in local if a.version == 4}
     uplink = next((r.dev for r in host.routes if r.dst == "default" and r.dev), None) or \
         OTHER_IFACE
     outside = outside_address(host, family)
+    claimed = _claimed_prefixes(host, family)
     seen = set()
     for table, chain, rule, nat, hook in nat_rules(host, family, ("prerouting",
                                                                   "postrouting")):
+        hint = None
         if nat.kind == "dnat" and hook == "prerouting":
-            target = nat_address(nat)
-            if target is None or target in local or target.version != family:
+            value = _ipv4_target(nat)
+            if value is not None:
+                version, target, is_local = 4, None, value in local_v4
+            else:
+                target = nat_address(nat)
+                if target is None:
+                    continue
+                version, value, is_local = target.version, int(target), target in local
+            if is_local or version != family:
                 continue
-            place = topo.place(target)
-            dev = place.bridge or place.device or _device_for(host, target) or \
-                _bridge_named_by_nat(host, family, target) or OTHER_IFACE
+            if any(value & mask in nets for mask, nets in claimed):
+                if target is None:
+                    target = ipaddress.IPv4Address(value)
+                place = topo.place(target)
+                dev = place.bridge or place.device or _device_for(host, target) or \
+                    _bridge_named_by_nat(host, family, target) or OTHER_IFACE
+            else:
+                dev = OTHER_IFACE  # nothing on the host holds it: a remote address
             port = nat.ports[0] if nat.ports else 80
+            hint = settled.hint(dev, version, value, port)
+            if hint is not None and settled.knows(hint):
+                continue
+            if target is None:
+                target = ipaddress.IPv4Address(value)
             pkt = probe_packet((), family, src=str(target), dst=outside, sport=port,
                                dport=40000, iif=dev, oif=uplink)
             why = f"the DNAT target {target} answering a client outside"
@@ -240,7 +295,56 @@ def _invalid_probes(host, family):
         if ident in seen:
             continue
         seen.add(ident)
-        yield (table, chain, rule), pkt, why
+        yield (table, chain, rule), pkt, why, hint
+
+
+# A plain dotted-quad DNAT target (`10.244.1.7`, `10.244.1.7:8080`, `10.0.0.1-10.0.0.9`),
+# read as nat_address reads it (octets as ipaddress accepts them) without an ipaddress object.
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
+_IPV4_TARGET = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?::[0-9]+)?(?:-.*)?")
+
+
+def _ipv4_target(nat):
+    """`int(nat_address(nat))` for a plain IPv4 target; None for anything else (ask
+    nat_address)."""
+    m = _IPV4_TARGET.fullmatch(nat.address or "")
+    if m is None:
+        return None
+    a, b, c, d = m.groups()
+    return int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
+
+
+def _claimed_prefixes(host, family):
+    """(netmask, {network}) of every prefix that may give a DNAT target a device: local,
+    loopback and container addresses, connected and Docker subnets, MASQUERADE exclusions.
+    Over-wide on purpose: an address none of them holds is a remote one without asking the
+    topology, and one they do hold is placed the long way. Cached on the host."""
+    cache = host.__dict__.setdefault("_nflint_claimed_prefixes", {})
+    found = cache.get(family)
+    if found is not None:
+        return found
+    topo = HostIndex.of(host).topology
+    nets = [ipaddress.ip_network("127.0.0.0/8")] if family == 4 else \
+        [ipaddress.ip_network("::1/128"), ipaddress.ip_network("::ffff:127.0.0.0/104")]
+    nets += [a.network for i in (*topo.ifaces.values(), *host.interfaces) for a in i.addresses]
+    for net in topo.docker_bridge.values():
+        for sub in net.subnets:
+            try:
+                nets.append(ipaddress.ip_network(sub, strict=False))
+            except (ValueError, TypeError):
+                continue
+    by_mask: dict[int, set[int]] = {}
+    for n in nets:
+        if n.version == family:
+            by_mask.setdefault(int(n.netmask), set()).add(int(n.network_address))
+    hosts = [a for a in (*topo.local, *topo.containers) if a.version == family]
+    if hosts:
+        by_mask.setdefault((1 << hosts[0].max_prefixlen) - 1, set()).update(map(int, hosts))
+    for version, net, mask, _ in _masquerade_exclusions(host, family):
+        if version == family:
+            by_mask.setdefault(mask, set()).add(net)
+    cache[family] = found = tuple(by_mask.items())
+    return found
 
 
 def _negated_out(rule):

@@ -36,6 +36,9 @@ class HookClasses:
         self.networks: list = []  # source networks some reachable rule tests
         self.ranges: list[tuple[int, int]] = []  # source port ranges some rule tests
         self.provable = self._collect(host, family, hook)
+        # (version, network, netmask) of `networks`: a source is tested with integers only.
+        self._masks = tuple((n.version, int(n.network_address), int(n.netmask))
+                            for n in self.networks)
 
     @staticmethod
     def of(host: Host, family: int, hook: str) -> "HookClasses":
@@ -86,8 +89,13 @@ class HookClasses:
     def key(self, pkt: Packet):
         if not self.provable or pkt.ct is not None:
             return None
-        src, sport = pkt.src, pkt.sport
-        return (tuple(n.version == src.version and src in n for n in self.networks),
-                sport is None,
-                tuple(sport is not None and lo <= sport <= hi for lo, hi in self.ranges),
+        src = pkt.src
+        return (*self.source_key(src.version, int(src), pkt.sport),
                 tuple(getattr(pkt, f) for f in _KEY_FIELDS))
+
+    def source_key(self, version: int, address: int, sport: int | None) -> tuple:
+        """The part of `key` the source decides, from integers: a caller that knows every
+        other field of its probes can tell their class before it builds a Packet."""
+        return (tuple(v == version and address & mask == net for v, net, mask in self._masks),
+                sport is None,
+                tuple(sport is not None and lo <= sport <= hi for lo, hi in self.ranges))
