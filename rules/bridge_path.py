@@ -94,7 +94,14 @@ def _rule_or_chain(step):
                  f"{step.chain}"
 
 
-class BridgeDnatLeak(LintRule):
+class _FromBridgeProbes(LintRule):
+    """The rules here report what one shared simulation found, each under its own code."""
+
+    def findings(self, host) -> list[Finding]:
+        return analyse(host).findings.get(self.code, [])
+
+
+class BridgeDnatLeak(_FromBridgeProbes):
     """A frame that a bridge only forwards is DNATed on that bridge, because br_netfilter hands
     it to the IPv4 PREROUTING hook there and the DNAT rule does not exclude the bridge.
 
@@ -149,7 +156,7 @@ class BridgeDnatLeak(LintRule):
     severity = Severity.ERROR
 
     def check(self, host):
-        for f in analyse(host).findings.get("NF101", ()):
+        for f in self.findings(host):
             step, bridge = f.data["step"], f.data["bridge"]
             rule = step.rule
             jumps = _jumps_to(f, step, "prerouting")
@@ -178,7 +185,7 @@ class BridgeDnatLeak(LintRule):
                 key=("bridge-dnat-leak", bridge, rule.raw))
 
 
-class IsolationDrop(LintRule):
+class IsolationDrop(_FromBridgeProbes):
     """A port the host publishes with DNAT is dropped in the forward path for traffic that
     arrives on some interface: from that network the published service is unreachable.
 
@@ -222,7 +229,7 @@ class IsolationDrop(LintRule):
     severity = Severity.ERROR
 
     def check(self, host):
-        for f in analyse(host).findings.get("NF102", ()):
+        for f in self.findings(host):
             step, dnat = f.data["step"], f.data["dnat"]
             span, what = _rule_or_chain(step)
             ingress, egress = f.data["ingress"], f.data["egress"]
@@ -247,7 +254,7 @@ class IsolationDrop(LintRule):
                 severity=severity)
 
 
-class RpFilterIplessBridge(LintRule):
+class RpFilterIplessBridge(_FromBridgeProbes):
     """Packets enter the IP layer on an interface that has no IPv4 address while rp_filter is
     on: the reverse-path check fails for every one of them and they are dropped as martians.
 
@@ -294,7 +301,7 @@ class RpFilterIplessBridge(LintRule):
     severity = Severity.ERROR
 
     def check(self, host):
-        for f in analyse(host).findings.get("NF103", ()):
+        for f in self.findings(host):
             dev, rpf = f.data["device"], f.data["rp_filter"]
             used = [v for v in f.data["sysctls"] if v.span is not None]
             deciding = [v for v in used if v.as_int == rpf]
@@ -326,7 +333,7 @@ class RpFilterIplessBridge(LintRule):
                 key=("rp-filter-ipless-bridge", dev), severity=severity)
 
 
-class MissingNotrack(LintRule):
+class MissingNotrack(_FromBridgeProbes):
     """A flow crosses two bridges of this host that both run br_netfilter, joined by a veth
     pair, and nothing stops conntrack from tracking it on both: the reply is seen INVALID and
     the connection is reset.
@@ -380,7 +387,7 @@ class MissingNotrack(LintRule):
     severity = Severity.ERROR
 
     def check(self, host):
-        for f in analyse(host).findings.get("NF104", ()):
+        for f in self.findings(host):
             bridge, dnat = f.data["bridge"], f.data["dnat"]
             others = f.data["bridges"]
             across = f"{bridge} and {' and '.join(others)} (joined by a veth pair)" if others \
@@ -421,7 +428,7 @@ def _rewritten_entries(host, f: Finding):
             yield ev
 
 
-class BridgeForwardDrop(LintRule):
+class BridgeForwardDrop(_FromBridgeProbes):
     """Frames a bridge forwards between its own ports meet a forward-hook drop, because
     br_netfilter hands them to iptables/nft: devices behind the bridge lose each other.
 
@@ -474,7 +481,7 @@ class BridgeForwardDrop(LintRule):
     severity = Severity.ERROR
 
     def check(self, host):
-        for f in analyse(host).findings.get("NF105", ()):
+        for f in self.findings(host):
             bridge, step, dest = f.data["bridge"], f.data["step"], f.data["dest"]
             span, what = _rule_or_chain(step)
             if span is None:
