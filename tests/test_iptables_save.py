@@ -317,3 +317,18 @@ def test_invalid_rules_say_why(line, fragment, engine):
     (problem,) = c.problems
     assert problem.span.line == 2 and problem.span.column >= 1
     assert fragment in problem.message
+
+
+@pytest.mark.parametrize("option, bad, good", [
+    ("-m conntrack --ctstate", "NEW,FOO", "NEW,ESTABLISHED"),
+    ("-m state --state", "ESTABLISHED,BOGUS", "ESTABLISHED"),
+    ("-m conntrack --ctstatus", "SEEN_REPLY,NOPE", "SEEN_REPLY"),
+    ("-m conntrack --ctdir", "SIDEWAYS", "REPLY")])
+def test_a_conntrack_name_iptables_refuses_is_kept_unknown_not_read_as_never_matching(option,
+                                                                                      bad, good):
+    """A typo'd state would otherwise be a state no packet has: the rule would silently never
+    match. Kept as UnknownMatch, the engine says "may match" and NF002 reports it."""
+    rule = _one_rule(f"-A INPUT {option} {bad} -j DROP")
+    assert [type(m) for m in rule.matches] == [UnknownMatch]
+    assert bad in rule.matches[0].text
+    assert isinstance(_one_rule(f"-A INPUT {option} {good} -j DROP").matches[0], ConntrackMatch)

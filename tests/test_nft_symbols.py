@@ -141,3 +141,14 @@ def test_set_elements_of_symbolic_types_read_by_name():
     svc, st = numeric.tables[0].sets
     assert svc.elements == ("192.0.2.1 . tcp . 22", "192.0.2.2 . udp . 53")
     assert st.elements == ("established",)
+
+
+@pytest.mark.parametrize("key, right", [("state", "foo"), ("state", {"set": ["new", "bogus"]}),
+                                        ("status", "nope"), ("direction", "sideways")])
+def test_a_conntrack_name_nft_refuses_is_kept_unknown_not_read_as_never_matching(key, right):
+    from nflint.matches import UnknownMatch
+    (m,) = _matches(_ct(key, right, op="=="))
+    assert isinstance(m, UnknownMatch) and key in m.text
+    (ok,) = _matches(_ct(key, "reply" if key == "direction" else "new" if key == "state"
+                         else "assured", op="=="))
+    assert isinstance(ok, ConntrackMatch)

@@ -103,6 +103,12 @@ CONNTRACK_KEYS = {
     "--ctorigsrcport": "original-sport", "--ctorigdstport": "original-dport",
     "--ctreplsrcport": "reply-sport", "--ctrepldstport": "reply-dport",
 }
+# What each key can be (xt_conntrack, xt_state; SNAT/DNAT are ctstate's virtual states).
+CONNTRACK_NAMES = {
+    "state": frozenset(("invalid", "established", "related", "new", "untracked", "snat", "dnat")),
+    "status": frozenset(("none", "expected", "seen-reply", "assured", "confirmed")),
+    "direction": frozenset(("original", "reply")),
+}
 PHYSDEV_KINDS = {"--physdev-in": "in", "--physdev-out": "out", "--physdev-is-in": "is-in",
                  "--physdev-is-out": "is-out", "--physdev-is-bridged": "is-bridged"}
 
@@ -436,6 +442,9 @@ def _conntrack_handler(module, proto, spec):
     text = _one(spec)
     if key in ("state", "status", "direction"):
         vals = tuple(v.lower().replace("_", "-") for v in text.split(","))
+        bad = [v for v in vals if v not in CONNTRACK_NAMES[key]]
+        if bad:  # iptables refuses the rule; the engine must not read it as "never matches"
+            raise ValueError(f"unknown conntrack {key} {bad[0]!r}")
     elif key == "protocol":
         vals = (protocol_name(text),)
     else:

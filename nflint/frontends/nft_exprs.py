@@ -582,6 +582,10 @@ def _ct_key(v: dict) -> str:
     return f"{v['dir']}-{key}" if v.get("dir") else key
 
 
+_CT_NAMES = {"state": frozenset(CT_STATES.values()), "status": frozenset(CT_STATUS.values()),
+             "direction": frozenset(("original", "reply")), "event": frozenset(CT_EVENTS.values())}
+
+
 def _ct_match(v, op, right, negated, equal) -> list[Match] | None:
     if not equal:
         return None
@@ -590,6 +594,9 @@ def _ct_match(v, op, right, negated, equal) -> list[Match] | None:
     key = _ct_key(v)
     if key in ("state", "status", "direction", "event"):
         values = tuple(w.replace("_", "-") for w in _words(right))
+        names = _CT_NAMES[key]  # a number is a bit the kernel compares as is
+        if not all(w in names or w.isdigit() for w in values):  # nft refuses a bad name
+            return [UnknownMatch(f"ct {key} {','.join(values)}", negated=negated)]
     elif key in ("protocol", "proto", "original-protocol", "reply-protocol"):
         values = tuple(protocol_name(w) for w in _words(right))
     else:
