@@ -20,7 +20,7 @@ from ..host import Contribution
 from ..netstate import DockerNetwork, Interface, IPInterface
 from ..span import Span
 from .positions import (LineIndex, array_items, json_documents,
-                        refuse_deep_nesting, schema_errors, syntax_error)
+                        refuse_deep_nesting, schema_problem, syntax_error)
 
 BRIDGE_NAME = "com.docker.network.bridge.name"
 INHIBIT_IPV4 = "com.docker.network.bridge.inhibit_ipv4"
@@ -150,12 +150,10 @@ def parse_inspect(text: str, source: str, *, line_offset: int = 0,
             if isinstance(obj, dict) and "NetworkSettings" in obj and "IPAM" not in obj:
                 skipped_containers += 1  # `docker inspect CONTAINER` lands here too
                 continue
-            errors = schema_errors("docker-inspect.schema.json", obj)
-            if errors:
-                where, message = errors[0]
-                c.problems.append(syntax_error(
-                    source, line, col, f"cannot read docker network: {where or '/'}: {message}",
-                    line_offset=line_offset, pointer=pointer + where))
+            problem = schema_problem("docker-inspect.schema.json", obj, "docker network",
+                                     source, line, col, line_offset=line_offset, pointer=pointer)
+            if problem is not None:
+                c.problems.append(problem)
                 continue
             _emit(c, _from_object(obj, Span(source, line + line_offset, col,
                                              pointer=pointer or None)))

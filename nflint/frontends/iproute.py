@@ -21,8 +21,8 @@ from .. import grammars
 from ..host import Contribution
 from ..netstate import Interface, IPInterface, Route
 from ..span import Span
-from .positions import (LineIndex, array_items, json_documents,
-                        refuse_deep_nesting, schema_errors, syntax_error)
+from .positions import (LineIndex, array_items, grammar_error, json_documents,
+                        refuse_deep_nesting, schema_problem, syntax_error)
 
 # Link kinds as `ip -d link` names them on the line after link/ether (info_kind in JSON).
 LINK_KINDS = frozenset("""
@@ -164,9 +164,8 @@ class _TextReader:
             try:
                 tree = _parser().parse(line, start=start)
             except LarkError as exc:
-                column = getattr(exc, "column", 1) or 1
-                self.c.problems.append(syntax_error(
-                    self.source, lineno, column, f"cannot read {self.label} line: expected {what}",
+                self.c.problems.append(grammar_error(
+                    exc, self.source, lineno, f"cannot read {self.label} line: expected {what}",
                     line_offset=self.offset))
                 continue
             yield lineno, line, tree
@@ -536,12 +535,11 @@ def parse_json(text: str, source: str, *, line_offset: int = 0,
             if kind is None:
                 skipped += 1
                 continue
-            errors = schema_errors("ip-json.schema.json", obj, kind)
-            if errors:
-                where, message = errors[0]
-                c.problems.append(syntax_error(
-                    source, line, col, f"cannot read `ip -j` {kind}: {where or '/'}: {message}",
-                    line_offset=line_offset, pointer=pointer + where))
+            problem = schema_problem("ip-json.schema.json", obj, f"`ip -j` {kind}", source,
+                                     line, col, line_offset=line_offset, pointer=pointer,
+                                     definition=kind)
+            if problem is not None:
+                c.problems.append(problem)
                 continue
             if kind == "interface":
                 links.append(_json_link(obj, span))

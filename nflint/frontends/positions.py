@@ -28,6 +28,13 @@ def syntax_error(source: str, line: int, column: int, message: str, *,
                       key=(source, message))
 
 
+def grammar_error(exc: Exception, source: str, line: int, message: str, *,
+                  line_offset: int = 0) -> Diagnostic:
+    """NF001 at the column where a line grammar gave up; not every lark error carries one."""
+    return syntax_error(source, line, getattr(exc, "column", 1) or 1, message,
+                        line_offset=line_offset)
+
+
 class LineIndex:
     """Offset -> (line, column), both 1-based, for one text."""
 
@@ -103,6 +110,19 @@ def schema_errors(schema_file: str, value: object,
         message = err.message if len(err.message) <= 160 else err.message[:157] + "..."
         out.append((pointer, message))
     return out
+
+
+def schema_problem(schema_file: str, value: object, what: str, source: str, line: int,
+                   column: int, *, line_offset: int = 0, pointer: str = "",
+                   definition: str | None = None) -> Diagnostic | None:
+    """NF001 for the first way one JSON object breaks its schema, pointing into it, or None:
+    one message finds the object, and the reader goes on with the next one."""
+    errors = schema_errors(schema_file, value, definition)
+    if not errors:
+        return None
+    where, message = errors[0]
+    return syntax_error(source, line, column, f"cannot read {what}: {where or '/'}: {message}",
+                        line_offset=line_offset, pointer=pointer + where)
 
 
 def refuse_deep_nesting(parse: Callable[..., Contribution]) -> Callable[..., Contribution]:

@@ -18,7 +18,7 @@ from ..host import Contribution
 from ..netstate import Evidence
 from ..span import Span
 from ..sysctls import SysctlValue, normalise_key
-from .positions import syntax_error
+from .positions import grammar_error
 
 EXPECTED = "expected `key = value`, `/proc/sys/path:value` or a `sysctl -w key=value` command"
 
@@ -90,10 +90,9 @@ class _Reader:
         try:
             tree = _parser().parse(line)
         except LarkError as exc:
-            column = getattr(exc, "column", 1) or 1
-            self.c.problems.append(syntax_error(
-                self.source, lineno, column, f"cannot read sysctl line: {EXPECTED}",
-                line_offset=self.offset))
+            self.c.problems.append(grammar_error(exc, self.source, lineno,
+                                                 f"cannot read sysctl line: {EXPECTED}",
+                                                 line_offset=self.offset))
             return
         node = tree.children[0]
         assert isinstance(node, Tree)
