@@ -180,8 +180,31 @@ def _build_model(texts: list[InputText], fmt: str | None
                 builder.add(_merge_excerpts(s.contribution, seen))  # type: ignore[arg-type]
             else:
                 problems.extend(s.problems)
-    problems = builder.problems + problems
+    problems = builder.problems + problems + _nothing_read(texts, all_sections)
     return builder.build(), problems, all_sections
+
+
+def _nothing_read(texts: list[InputText], sections: list[Section]) -> list[Diagnostic]:
+    """NF009 when text was given but no part of it is a format nflint reads: a CI job whose
+    dump step wrote an error message instead must not pass as "no problems found". (An empty
+    input stays quiet: `iptables-save` prints nothing on a host without tables.)"""
+    if any(s.contribution is not None or s.problems for s in sections):
+        return []
+    skipped = [s for s in sections if s.format is None and s.skipped]
+    if not skipped:
+        return []
+    first = skipped[0]
+    inp = next((t for t in texts if t.source == first.source), texts[0])
+    line = inp.text.split("\n", first.start_line)[first.start_line - 1].strip()
+    shown = line if len(line) <= 60 else line[:59] + "…"
+    count = sum(s.end_line - s.start_line + 1 for s in skipped)
+    sources = ", ".join(dict.fromkeys(s.source for s in skipped))
+    return [Diagnostic(
+        "NF009", "nothing-recognized", Severity.WARNING,
+        f"nothing in {sources} is a format nflint reads ({count} line(s) skipped, the first: "
+        f"{shown!r}), so no firewall state was checked; give iptables-save, nft list ruleset, "
+        "sysctl or ip output (see `nflint check --show-sections`)",
+        Span(first.source, first.start_line), key=("nothing-recognized", sources))]
 
 
 def load_host(inputs: Iterable[InputLike], *, fmt: str | None = None,
