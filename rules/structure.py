@@ -10,6 +10,8 @@ from nflint.lintrule import LintRule
 from nflint.matches import AddressMatch, CommentMatch, PortMatch
 from nflint.statements import NatAction, Verdict
 
+from . import rule_index
+
 
 class UndefinedJumpTarget(LintRule):
     """A jump or goto names a chain that does not exist in its table.
@@ -55,10 +57,13 @@ class UndefinedJumpTarget(LintRule):
 
     def check(self, host):
         for table in host.tables:
+            missing = rule_index.of(table).undefined_targets()
+            if not missing:
+                continue  # the usual case: no need to look at a single rule
             for chain in table.chains:
                 for rule in chain.rules:
                     for target in rule.jump_targets:
-                        if table.chain(target) is not None:
+                        if target not in missing:
                             continue
                         if table.backend == "nft":
                             cmd = f"nft add chain {table.family} {table.name} {target}"
@@ -92,14 +97,18 @@ def _index_keys(matches):
     return None
 
 
-def _lookup_keys(matches):
-    """Every index key an earlier rule covering these matches could have been filed under."""
+def _lookup_keys(matches, prefixes):
+    """Every index key an earlier rule covering these matches could have been filed under.
+    `prefixes` holds, per (field, IP version), the prefix lengths filed so far: the
+    supernets of other lengths (31 of 32 for a kube-proxy /32) would find nothing."""
     for m in matches:
         if isinstance(m, AddressMatch) and not m.negated and len(m.networks) == 1:
             net = m.networks[0]
-            yield ("addr", m.field, net)
-            for plen in range(net.prefixlen - 1, -1, -1):
-                yield ("addr", m.field, net.supernet(new_prefix=plen))
+            for plen in sorted(prefixes.get((m.field, net.version), ()), reverse=True):
+                if plen == net.prefixlen:
+                    yield ("addr", m.field, net)
+                elif plen < net.prefixlen:
+                    yield ("addr", m.field, net.supernet(new_prefix=plen))
         if (isinstance(m, PortMatch) and not m.negated and len(m.ranges) == 1
                 and m.ranges[0][0] == m.ranges[0][1]):
             yield ("port", m.field, m.protocol, m.ranges[0][0])
@@ -152,18 +161,20 @@ class UnreachableRule(LintRule):
 
     def check(self, host):
         for table in host.tables:
-            for chain in table.chains:
-                yield from self._check_chain(table, chain)
+            for chain, start in rule_index.of(table).shadowing_starts:
+                yield from self._check_chain(table, chain, start)
 
-    def _check_chain(self, table, chain):
-        # Earlier terminal rules, filed by shape (the kinds of match they use: only a subset
+    def _check_chain(self, table, chain, start):
+        # Rules before `start` end nothing, so nothing before it can cover a later rule.
+        # Earlier terminal rules are filed by shape (the kinds of match they use: only a subset
         # shape can cover) and, when they have one, by a plain address or port, so that
         # kube-proxy-sized chains are checked in near-linear time.
         unkeyed: dict[frozenset, list] = defaultdict(list)
         keyed: dict[tuple, list] = defaultdict(list)
-        for rule in chain.rules:
-            shape = _shape(rule.matches)
-            for earlier in self._candidates(rule, shape, unkeyed, keyed):
+        prefixes: dict[tuple, set] = defaultdict(set)
+        for rule in chain.rules[start:]:
+            shape = _shape(rule.matches) if unkeyed else None
+            for earlier in self._candidates(rule, shape, unkeyed, keyed, prefixes):
                 if rule_covers(earlier.matches, rule.matches):
                     yield self._report(table, chain, rule, earlier)
                     break
@@ -171,17 +182,19 @@ class UnreachableRule(LintRule):
                 continue
             key = _index_keys(rule.matches)
             if key is None:
-                unkeyed[shape].append(rule)
+                unkeyed[shape if shape is not None else _shape(rule.matches)].append(rule)
             else:
                 keyed[key].append(rule)
+                if key[0] == "addr":
+                    prefixes[(key[1], key[2].version)].add(key[2].prefixlen)
 
     @staticmethod
-    def _candidates(rule, shape, unkeyed, keyed):
+    def _candidates(rule, shape, unkeyed, keyed, prefixes):
         for earlier_shape, rules in unkeyed.items():
             if earlier_shape <= shape:
                 yield from rules
         if keyed:
-            for key in _lookup_keys(rule.matches):
+            for key in _lookup_keys(rule.matches, prefixes):
                 yield from keyed.get(key, ())
 
     def _report(self, table, chain, rule, earlier):

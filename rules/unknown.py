@@ -8,6 +8,8 @@ from nflint.lintrule import LintRule, iter_rules
 from nflint.matches import UnknownMatch
 from nflint.statements import UnknownAction
 
+from . import rule_index
+
 MAX_RELATED = 10
 
 
@@ -44,6 +46,8 @@ class UnknownConstruct(LintRule):
     severity = Severity.INFO
 
     def check(self, host):
+        if not rule_index.uses_type(host, UnknownMatch, UnknownAction):
+            return  # the usual case: every construct was understood
         seen: dict[str, list] = defaultdict(list)
         for table, chain, rule in iter_rules(host):
             for m in rule.matches:
