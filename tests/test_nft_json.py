@@ -718,3 +718,18 @@ def test_commands_that_change_nothing_listed_are_assumed_not_run():
         {"delete": {"table": {"family": "ip", "name": "a"}}}], "cmd.json")
     assert c.tables and not c.problems
     assert len(c.assumptions) == 1 and "1 delete" in c.assumptions[0]
+
+
+@pytest.mark.parametrize("depth", [400, 5000])
+def test_hostile_nesting_is_a_syntax_error_or_unknown_never_a_crash(depth):
+    """Nesting no nft prints: too deep for the decoder is NF001 at the object; deep but
+    decodable is kept as an unknown construct. Either way the objects before it are read."""
+    deep = '{"match": {"op": "==", "left": ' * depth + "1" + ', "right": 1}}' * depth
+    text = ('{"nftables": [{"table": {"family": "ip", "name": "f"}}, {"rule": {"family": "ip", '
+            '"table": "f", "chain": "c", "expr": [' + deep + ']}}]}')
+    c = nft_json.parse(text, "deep.json")
+    assert [t.name for t in c.tables] == ["f"]
+    codes = {p.code for p in c.problems}
+    assert codes <= {"NF001"} and (codes or depth < 1000)
+    if codes:
+        assert "nested too deeply" in c.problems[0].message

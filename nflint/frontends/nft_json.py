@@ -562,6 +562,8 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
                     obj, nxt = scan(text, pos)
                 except StopIteration as stop:
                     raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+                except RecursionError:  # hostile input: no nft prints nesting this deep
+                    raise json.JSONDecodeError("nested too deeply", text, pos) from None
             except json.JSONDecodeError as exc:
                 b.problems.append(syntax_error(
                     source, exc.lineno, exc.colno,
@@ -575,13 +577,18 @@ def _stream(text: str, pos: int, b: _Builder, lines: LineIndex, line_offset: int
                 span = Span(source, first_line, pos + 1, None, None, f"/nftables/{i}")
             else:
                 span = _span(source, lines, pos, line_offset, i)
-            if floats.seen:
-                valid = b.check(obj, span, raw, True)
-                floats.seen = False
-            else:  # check()'s first step, inlined: most objects stop here
-                valid = quick_key(raw, renames) in known or b.check(obj, span, raw)
-            if valid:
-                b.add(obj, span, raw if "rule" in obj else "")
+            try:
+                if floats.seen:
+                    valid = b.check(obj, span, raw, True)
+                    floats.seen = False
+                else:  # check()'s first step, inlined: most objects stop here
+                    valid = quick_key(raw, renames) in known or b.check(obj, span, raw)
+                if valid:
+                    b.add(obj, span, raw if "rule" in obj else "")
+            except RecursionError:
+                b.problems.append(syntax_error(
+                    source, span.line, span.column, f"/nftables/{i} is nested too deeply to "
+                    "read; it is skipped", line_offset=0, pointer=f"/nftables/{i}"))
             i += 1
             if text.startswith(", {", nxt):  # as nft -j prints
                 pos = nxt + 2
