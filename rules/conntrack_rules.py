@@ -215,13 +215,12 @@ class _SettledClasses:
         self._by_hint: dict = {}
 
     def hint(self, dev: str, version: int, address: int, port: int):
+        """(hint, whether its class is settled); hint None when the hook proves no class."""
         if not self.classes.provable:
-            return None
-        return dev, self.classes.source_key(version, address, port)
-
-    def knows(self, hint) -> bool:
+            return None, False
+        hint = dev, self.classes.source_key(version, address, port)
         cls = self._by_hint.get(hint)
-        return cls is not None and cls in self.keys
+        return hint, cls is not None and cls in self.keys
 
     def key(self, pkt, hint):
         cls = self.classes.key(pkt)
@@ -256,17 +255,18 @@ def _invalid_probes(host, family, settled: _SettledClasses):
                 version, value, is_local = target.version, int(target), target in local
             if is_local or version != family:
                 continue
-            if any(value & mask in nets for mask, nets in claimed):
-                if target is None:
-                    target = ipaddress.IPv4Address(value)
-                place = topo.place(target)
-                dev = place.bridge or place.device or _device_for(host, target) or \
-                    _bridge_named_by_nat(host, family, target) or OTHER_IFACE
-            else:
-                dev = OTHER_IFACE  # nothing on the host holds it: a remote address
+            dev = OTHER_IFACE  # unless a prefix of the host holds it: a remote address
+            for mask, nets in claimed:
+                if value & mask in nets:
+                    if target is None:
+                        target = ipaddress.IPv4Address(value)
+                    place = topo.place(target)
+                    dev = place.bridge or place.device or _device_for(host, target) or \
+                        _bridge_named_by_nat(host, family, target) or OTHER_IFACE
+                    break
             port = nat.ports[0] if nat.ports else 80
-            hint = settled.hint(dev, version, value, port)
-            if hint is not None and settled.knows(hint):
+            hint, known = settled.hint(dev, version, value, port)
+            if known:
                 continue
             if target is None:
                 target = ipaddress.IPv4Address(value)

@@ -96,6 +96,9 @@ class HookClasses:
     def source_key(self, version: int, address: int, sport: int | None) -> tuple:
         """The part of `key` the source decides, from integers: a caller that knows every
         other field of its probes can tell their class before it builds a Packet."""
-        return (tuple(v == version and address & mask == net for v, net, mask in self._masks),
+        masks, ranges = self._masks, self.ranges
+        return (tuple(v == version and address & mask == net for v, net, mask in masks)
+                if masks else (),
                 sport is None,
-                tuple(sport is not None and lo <= sport <= hi for lo, hi in self.ranges))
+                tuple(sport is not None and lo <= sport <= hi for lo, hi in ranges)
+                if ranges else ())
