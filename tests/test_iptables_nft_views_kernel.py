@@ -1,5 +1,5 @@
-"""A Docker-like iptables-nft ruleset with negations, multiport and comments, loaded in a
-throw-away namespace: `nft list ruleset`, `nft -j list ruleset` and iptables-nft-save must all
+"""A Docker-like iptables-nft ruleset with negations, multiport, comments and kube-proxy's
+mark arithmetic, loaded in a throw-away namespace: `nft list ruleset`, `nft -j list ruleset` and iptables-nft-save must all
 read without NF001, and give the same chains, rule counts and verdicts."""
 from __future__ import annotations
 
@@ -21,6 +21,13 @@ RULES = DOCKER_NAT_HEAD + """\
 -A POSTROUTING -m addrtype ! --src-type LOCAL -o docker0 -j MASQUERADE
 -A DOCKER -i docker0 -j RETURN
 -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 198.18.0.2:80
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+-A POSTROUTING -j KUBE-POSTROUTING
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000
+-A KUBE-POSTROUTING -j MASQUERADE
 COMMIT
 *filter
 :INPUT ACCEPT [0:0]
@@ -84,3 +91,15 @@ def test_every_view_reads_without_syntax_errors(views, view):
 @pytest.mark.parametrize("view", ["text", "json"])
 def test_nft_views_agree_with_iptables_save(views, view):
     assert _shape(views[view]) == _shape(views["save"])
+
+
+def test_mark_arithmetic_reads_alike_in_nft_text_and_iptables_save(views):
+    """nft prints kube-proxy's `--or-mark`/`--xor-mark` as `meta mark set mark or 0x4000`."""
+    from nflint.statements import MarkAction
+
+    def marks(c):
+        return {ch.name: [a for r in ch.rules for a in r.actions if isinstance(a, MarkAction)]
+                for t in c.tables if t.name == "nat" for ch in t.chains}
+    save = marks(views["save"])
+    assert save["KUBE-MARK-MASQ"] and save["KUBE-POSTROUTING"]
+    assert marks(views["text"]) == save

@@ -400,3 +400,21 @@ def test_repeated_rules_are_parsed_once_and_keep_their_own_counters():
     assert rules[0][0] == rules[1][0] == rules[2][0] and rules[0][0] is not rules[1][0]
     assert rules[1][0] is not rules[2][0]
     assert rules[3][1]["counter"] == {"packets": 9, "bytes": 99}
+
+
+@pytest.mark.parametrize("words, symbols", [
+    ("meta mark set mark or 0x4000", "meta mark set meta mark | 0x4000"),
+    ("meta mark set mark xor 0x4000", "meta mark set meta mark ^ 0x4000"),
+    ("meta mark set mark and 0xffffbfff xor 0x4000",
+     "meta mark set meta mark & 0xffffbfff ^ 0x4000"),
+    ("ct mark set mark and 0xff", "ct mark set meta mark & 0xff"),
+])
+def test_operators_spelt_as_words_read_as_their_symbols(words, symbols):
+    """nft 1.0.9 lists iptables-nft's `-j MARK --or-mark 0x4000` (kube-proxy's KUBE-MARK-MASQ)
+    as `meta mark set mark or 0x4000`: a bare `mark` and a word operator."""
+    def expr(rule):
+        objs, _, problems = objects(f"table ip t {{\n\tchain c {{\n\t\t{rule}\n\t}}\n}}\n")
+        assert not problems, [p.message for p in problems]
+        return rules_of(objs, "c")[0]["expr"]
+    assert expr(words) == expr(symbols)
+    assert "|" in str(expr(words)) or "^" in str(expr(words)) or "&" in str(expr(words))

@@ -162,6 +162,9 @@ def _addr_port(text: str) -> tuple[object | None, object | None]:
 
 # ---------------------------------------------------------------- parse tree -> JSON shapes
 
+_BINOP_WORDS = {"and": "&", "or": "|", "xor": "^", "lshift": "<<", "rshift": ">>"}
+
+
 class _ToJson(Transformer):
     """Builds the nft -j fragments bottom-up, inline with the LALR parse (no tree is kept)."""
 
@@ -171,7 +174,11 @@ class _ToJson(Transformer):
 
     proto = tunnel = metakey = ctdir = nfproto = fibflag = fibresult = tcpoptfield = _kw
     verdict_kw = jumpgoto = quotamode = rejecttype = natkind = masqredir = nattype = _kw
-    objkind = setop = prio_sign = op = binop_sym = kwvalue = _kw
+    objkind = setop = prio_sign = op = kwvalue = _kw
+
+    def binop_sym(self, items):
+        word = str(items[0])
+        return _BINOP_WORDS.get(word, word)
 
     def string(self, items):
         return _text(items[0])
