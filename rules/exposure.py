@@ -8,12 +8,13 @@ from __future__ import annotations
 
 
 from nflint.diagnostics import Fix, Related, Severity
-from nflint.engine import Flow, HostIndex, published_ports, simulate
+from nflint.engine import Flow, HostIndex, simulate
 from nflint.fixes import accept_command, iptables_binary, nft_syntax, quote
 from nflint.lintrule import LintRule
 from nflint.matches import AddressMatch, InterfaceMatch, PortMatch
 from nflint.statements import Verdict
 
+from . import rule_index
 from .exposure_probes import Uplink, base_chain_of, chain_span, drop_step, uplink
 from .model_queries import (OTHER_IFACE, nat_address, nat_rules, outside_address,
                             probe_packet, reachable_chains, run_ip_hook)
@@ -138,7 +139,7 @@ class PublishedPortBypassesInputFirewall(LintRule):
     severity = Severity.ERROR
 
     def check(self, host):
-        ports = [p for p in published_ports(host) if p[4] is None and
+        ports = [p for p in rule_index.published(host) if p[4] is None and
                  not _named_ingress(p[1])][:MAX_PUBLISHED]
         if not ports:
             return
@@ -465,7 +466,6 @@ class InputDropBlocksContainerToHost(LintRule):
     def check(self, host):
         topo = HostIndex.of(host).topology
         up = uplink(host) if host.interfaces else None
-        published = [p for p in published_ports(host) if p[4] is None][:8]
         for bridge, addr in _internal_bridges(topo):
             who = _sender(topo, bridge, addr)
             if who is None:
@@ -473,6 +473,7 @@ class InputDropBlocksContainerToHost(LintRule):
             src, what, in_iface = who
             probes = [(str(addr.ip), "udp", 53), (str(addr.ip), "tcp", 53)]
             if up is not None and up.real:
+                published = [p for p in rule_index.published(host) if p[4] is None][:8]
                 probes += [(up.address, proto, port) for _, _, proto, port, _ in published]
             blocked = []
             for dst, proto, port in probes:

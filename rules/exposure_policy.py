@@ -20,9 +20,11 @@ from nflint.fixes import delete_rule, iptables_binary, nft_raw_chain_commands, n
 from nflint.lintrule import LintRule
 from nflint.matches import AddressMatch, InterfaceMatch
 
+from . import rule_index
 from .exposure_probes import uplink
-from .model_queries import (OTHER_IFACE, base_chains, local_addresses, nat_address, nat_rules,
-                            outside_address, run_ip_hook)
+from .model_queries import (IP_FAMILIES, OTHER_IFACE, base_chains, local_addresses, nat_address,
+                            nat_rules, outside_address, run_ip_hook)
+from .rule_index import may_be_loopback
 
 PROBE_PORTS = (3306, 5432, 6379, 8080, 9200, 27017)  # services people mean to keep private
 
@@ -276,8 +278,12 @@ def _effective_rl(values, iface: str) -> int:
 def _loopback_dnats(host):
     """DNAT rules on prerouting whose target is a loopback address: (table, chain, rule,
     in-interface or None)."""
+    if not any(nat.kind == "dnat" and may_be_loopback(nat.address)
+               for t in host.tables if t.family in IP_FAMILIES[4]
+               for _, nat in rule_index.of(t).nat_rules):
+        return  # no NAT rule anywhere names a loopback target: skip walking the nat chains
     for t, c, r, nat, hook in nat_rules(host, 4, ("prerouting",)):
-        addr = nat_address(nat)
+        addr = nat_address(nat) if may_be_loopback(nat.address) else None
         if nat.kind == "dnat" and addr is not None and addr.is_loopback:
             iif = next((m.names[0] for m in r.matches if isinstance(m, InterfaceMatch) and
                         m.direction == "in" and not m.negated and len(m.names) == 1), None)
@@ -371,10 +377,12 @@ class RouteLocalnetExposure(LintRule):
         yield from self._inverse(host, values)
 
     def _exposed(self, host, values):
-        dnats = list(_loopback_dnat_from_outside(host))
+        dnats = None  # asked only once some interface has route_localnet on
         for iface, v in sorted(values.items()):
             if iface in ("lo", "default") or v.as_int != 1 or v.span is None:
                 continue
+            if dnats is None:
+                dnats = list(_loopback_dnat_from_outside(host))
             dev = OTHER_IFACE if iface == "all" else iface
             port = 8080
             for _, _, r in dnats:

@@ -18,6 +18,7 @@ from nflint.matches import AddressMatch, InterfaceMatch
 from nflint.netstate import Interface
 from nflint.span import Span
 
+from . import rule_index
 from .model_queries import known_networks, outside_address
 
 WHATIF = Span("<nflint what-if>")
@@ -49,7 +50,16 @@ def _global4(i: Interface):
 
 
 def uplink(host: Host) -> Uplink | None:
-    """The uplink of the host, or of the completed host when the dumps name no interfaces."""
+    """The uplink of the host, or of the completed host when the dumps name no interfaces.
+    Kept on the host: several rules ask, and the completed host (with what the engine caches
+    on it) is then built once."""
+    cache = host.__dict__.setdefault("_nflint_uplink", [])
+    if not cache:
+        cache.append(_uplink(host))
+    return cache[0]
+
+
+def _uplink(host: Host) -> Uplink | None:
     if host.interfaces:
         names = [r.dev for r in host.routes if r.dst == "default" and r.dev]
         cands = [host.interface(n) for n in names if host.interface(n) is not None]
@@ -69,12 +79,11 @@ def bridges_from_masquerade(host: Host) -> dict[str, ipaddress.IPv4Network]:
     out: dict[str, ipaddress.IPv4Network] = {}
     # every chain of a table with a nat postrouting chain: Docker 29 reaches its per-bridge
     # chains through named verdict maps, and for where a subnet lives any statement will do
-    rules = [r for t in host.tables if t.family in ("ip", "inet") and any(
+    nats = [(r, nat) for t in host.tables if t.family in ("ip", "inet") and any(
         c.type == "nat" and c.hook == "postrouting" for c in t.base_chains)
-        for c in t.chains for r in c.rules]
-    for rule in rules:
-        nat = rule.nat
-        if nat is None or nat.kind not in ("masquerade", "snat"):
+        for r, nat in rule_index.of(t).nat_rules]
+    for rule, nat in nats:
+        if nat.kind not in ("masquerade", "snat"):
             continue
         nets = [n for m in rule.matches if isinstance(m, AddressMatch) and m.field == "saddr"
                 and not m.negated for n in m.networks if n.version == 4 and n.prefixlen < 31]

@@ -133,8 +133,9 @@ def published(host: Host) -> tuple:
 
 def may_be_loopback(address: str | None) -> bool:
     """False only when model_queries.nat_address cannot read `address` as a loopback address:
-    an IPv4 address in 127.0.0.0/8 is written `127.x.x.x` (the ipaddress module takes no other
-    spelling), and an IPv6 one needs at least two colons. Saves parsing every kube-proxy
-    endpoint to learn that none is 127.0.0.1."""
-    text = address or ""
-    return "127." in text or text.count(":") > 1
+    that takes the text up to a port or range, so an IPv4 address in 127.0.0.0/8 leads it as
+    `127.x.x.x` (the ipaddress module takes no other spelling), bracketed or not, and an IPv6
+    one has at least two colons. Saves parsing every kube-proxy endpoint to learn that none is
+    127.0.0.1."""
+    text = (address or "").strip()
+    return text.startswith(("127.", "[127.")) or text.count(":") > 1

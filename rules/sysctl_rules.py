@@ -5,10 +5,11 @@ from __future__ import annotations
 import ipaddress
 
 from nflint.diagnostics import Fix, Related, Severity
-from nflint.engine import Flow, HostIndex, published_ports, simulate
+from nflint.engine import Flow, HostIndex, simulate
 from nflint.fixes import set_sysctl
 from nflint.lintrule import LintRule
 
+from . import rule_index
 from .model_queries import (describe_sysctl, local_addresses, nat_address, nat_rules,
                             outside_address, sysctl_related)
 
@@ -140,9 +141,6 @@ class IpForwardDisabled(LintRule):
             yield from self._family(host, family)
 
     def _family(self, host, family):
-        needs = list(_nat_needing_forwarding(host, family))
-        if not needs:
-            return
         given = host.sysctls.given
         net = "ipv4" if family == 4 else "ipv6"
         global_keys = (["net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"] if family == 4
@@ -151,21 +149,17 @@ class IpForwardDisabled(LintRule):
         on = [given[k] for k in global_keys if k in given and given[k].as_int == 1]
         # Writing ip_forward or conf.all copies to every link: the last one written wins, and
         # a dump shows them equal. Disagreeing given values: trust the per-link evaluation.
-        reported = set()
-        if off and not on:
+        all_off = bool(off and not on)
+        links = [] if all_off else list(_links_off(host, given, net))
+        if not all_off and not links:
+            return  # forwarding is on (or not dumped): no need to look for NAT at all
+        needs = list(_nat_needing_forwarding(host, family))
+        if not needs:
+            return
+        if all_off:
             trace = self._probe(host, family, needs, None)
-            v = off[0]
-            reported.add(v.key)
-            yield self._report(host, family, v, needs, trace, None)
-        prefix, suffix = f"net.{net}.conf.", ".forwarding"
-        for key, v in given.items():
-            if not (key.startswith(prefix) and key.endswith(suffix)) or v.as_int != 0:
-                continue
-            iface = key[len(prefix):-len(suffix)]
-            if iface in ("all", "default", "lo") or off and not on:
-                continue
-            if host.interface(iface) is None:
-                continue  # a link the dumps do not otherwise show: nothing to route through it
+            yield self._report(host, family, off[0], needs, trace, None)
+        for iface, v in links:
             trace = self._probe(host, family, needs, iface)
             if trace is None:
                 continue  # no NAT path enters on this link: the setting may be deliberate
@@ -217,6 +211,21 @@ class IpForwardDisabled(LintRule):
                                key=(key, str(family)))
 
 
+def _links_off(host, given, net):
+    """(interface, value) of every given `conf.IFACE.forwarding = 0` for a link the dumps
+    show."""
+    prefix, suffix = f"net.{net}.conf.", ".forwarding"
+    for key, v in given.items():
+        if not (key.startswith(prefix) and key.endswith(suffix)) or v.as_int != 0:
+            continue
+        iface = key[len(prefix):-len(suffix)]
+        if iface in ("all", "default", "lo"):
+            continue
+        if host.interface(iface) is None:
+            continue  # a link the dumps do not otherwise show: nothing to route through it
+        yield iface, v
+
+
 def _nat_needing_forwarding(host, family):
     """NAT rules whose traffic the host must route: DNAT (prerouting) to an address that is
     not the host's, and MASQUERADE/SNAT (postrouting) from anything but one local address."""
@@ -249,7 +258,7 @@ def _probe_flows(host, family, needs):
     flows = []
     if uplink:
         dst_default = topo.primary_address(uplink, family)
-        for t, r, proto, port, daddr in published_ports(host):
+        for t, r, proto, port, daddr in rule_index.published(host):
             dst = daddr or (str(dst_default) if dst_default else None)
             if dst is None or ipaddress.ip_address(dst).version != family:
                 continue
