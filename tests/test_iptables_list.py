@@ -97,6 +97,7 @@ COMMIT
 -A DOCKER ! -i br-da66fb6805df -p tcp -m tcp --dport 5000 -j DNAT --to-destination 172.18.0.4:5000
 -A DOCKER -p udp -m udp --dport 53 -j DNAT --to-destination 172.18.0.5
 -A DOCKER -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080
+-A DOCKER -p tcp -m comment --comment "ns/svc:http" -m tcp -j DNAT --to-destination 172.18.0.6:8080
 COMMIT
 """
 
@@ -158,6 +159,7 @@ Chain DOCKER (2 references)
     0     0 DNAT       6    --  !br-da66fb6805df *       0.0.0.0/0            0.0.0.0/0            tcp dpt:5000 to:172.18.0.4:5000
     0     0 DNAT       17   --  *      *       0.0.0.0/0            0.0.0.0/0            udp dpt:53 to:172.18.0.5
     0     0 REDIRECT   6    --  *      *       0.0.0.0/0            0.0.0.0/0            tcp dpt:80 redir ports 8080
+    0     0 DNAT       6    --  *      *       0.0.0.0/0            0.0.0.0/0            /* ns/svc:http */ tcp to:172.18.0.6:8080
 """,
     "filter": """\
 Chain INPUT (policy ACCEPT 0 packets, 0 bytes)

@@ -223,6 +223,9 @@ class _Tail:
         if w in ("tcp", "udp", "sctp", "dccp", "udplite") and _PORT_RE.match(self.peek(1)) \
                 or w == "tcp" and self.peek(1).startswith(("flags:", "option=")):
             return self.ports(self.take())
+        if w in ("tcp", "udp", "sctp", "dccp", "udplite") and not neg:
+            self.take()  # `-m tcp` without options prints its name alone (kube-proxy's DNATs)
+            return self.add(w)
         if w == "multiport" and self.peek(1) in ("sports", "dports", "ports"):
             self.take()
             which = self.take()
