@@ -140,17 +140,17 @@ class InvalidNotDropped(LintRule):
             # the rest of their class would only repeat the first one's outcome.
             settled = _SettledClasses(HookClasses.of(host, family, "forward"))
             for nat_step, pkt, why, hint in _invalid_probes(host, family, settled):
-                cls = settled.key(pkt, hint)
-                if cls is not None and cls in settled.keys:
+                cls = settled.of(pkt, hint)
+                if settled.is_settled(cls):
                     continue
                 fate, steps, choices = run_ip_hook(host, pkt, "forward", state="invalid")
                 if fate is not None or choices:
-                    settled.keys.add(cls)
+                    settled.settle(cls)
                     continue  # dropped (or only if an undecidable match holds)
                 passes = [s for s in steps if s.verdict == "accept" and
                           s.kind in ("rule", "policy")]
                 if passes and (passes[-1].rule is not None or passes[-1].table is not None):
-                    settled.keys.add(cls)  # the finding's key is the accepting step
+                    settled.settle(cls)  # the finding's key is the accepting step
                 yield from self._report(host, family, nat_step, pkt, why, steps, liberal,
                                         seen)
 
@@ -207,26 +207,39 @@ class _SettledClasses:
     Every other field of a DNAT probe is the same for all of them, so one hint is one class:
     once a hint's class is settled, the probes behind it are never built (kube-proxy's 24k
     endpoints cost a few integer tests each instead of a Packet, its text and a simulation).
+    Classes are numbered: a class key holds addresses, whose hash is not cheap to ask 24k
+    times.
     """
 
     def __init__(self, classes: HookClasses) -> None:
         self.classes = classes
-        self.keys: set = set()
-        self._by_hint: dict = {}
+        self._ids: dict = {}  # class key -> number
+        self._by_hint: dict = {}  # hint -> class number
+        self._settled: set[int] = set()
 
     def hint(self, dev: str, version: int, address: int, port: int):
         """(hint, whether its class is settled); hint None when the hook proves no class."""
         if not self.classes.provable:
             return None, False
         hint = dev, self.classes.source_key(version, address, port)
-        cls = self._by_hint.get(hint)
-        return hint, cls is not None and cls in self.keys
+        return hint, self._by_hint.get(hint) in self._settled
 
-    def key(self, pkt, hint):
+    def of(self, pkt, hint) -> int | None:
+        """The number of `pkt`'s class (None: a class of its own)."""
         cls = self.classes.key(pkt)
+        if cls is None:
+            return None
+        number = self._ids.setdefault(cls, len(self._ids))
         if hint is not None:
-            self._by_hint[hint] = cls
-        return cls
+            self._by_hint[hint] = number
+        return number
+
+    def is_settled(self, number: int | None) -> bool:
+        return number is not None and number in self._settled
+
+    def settle(self, number: int | None) -> None:
+        if number is not None:
+            self._settled.add(number)
 
 
 def _invalid_probes(host, family, settled: _SettledClasses):
