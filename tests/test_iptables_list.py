@@ -2,6 +2,7 @@
 as iptables-save for the same rules (both captured from one iptables-nft 1.8.9 namespace)."""
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pytest
@@ -443,3 +444,36 @@ def test_old_ip6tables_blank_opt_column():
     assert PortMatch("dport", ((22, 22),), "tcp") in ssh.matches
     assert bare.actions == () and bare.matches == ()
     assert any("opt column" in a for a in got.assumptions)
+
+
+@pytest.mark.parametrize("line", [
+    "Chain INPUT (policy DROP 0 packets, 0 bytes)",
+    "Chain FORWARD (policy ACCEPT 7238K packets, 12G bytes)", "Chain OUTPUT (policy ACCEPT)",
+    "Chain DOCKER (2 references)", "Chain KUBE-SEP-X (1 references)",
+    "Chain A-B_c.d (0 reference)", "  Chain X(1 references)  ",
+    "Chain Y ( policy DROP 1 packets ,2 bytes )"])
+def test_chain_headers_read_alike_by_regex_and_grammar(line):
+    """Chain headers (35k in a kube-proxy listing) take a regex; the grammar must agree."""
+    fast = iptables_list._FAST_CHAIN.match(line)
+    tree = iptables_list._parser().parse(line.rstrip(), start="chain_header")
+    info = tree.children[1]
+    builtin = info.data == "builtin_info"
+    counts = info.children[1] if builtin else None
+    assert fast is not None
+    assert (fast.group(1), fast.group(2), fast.group(3, 4) if fast.group(3) else None) == (
+        str(tree.children[0]), str(info.children[0]) if builtin else None,
+        tuple(str(c) for c in counts.children) if counts is not None else None)
+
+
+def test_column_headers_read_alike_by_split_and_grammar():
+    """The word set the fast path accepts is the grammar's COLUMN terminal, word for word."""
+    from nflint import grammars
+    literals = set(re.findall(r'"(\w+)"', re.search(r"^COLUMN:(.*?)\n(?=\w)",
+                                                    grammars.read("iptables_list.lark"),
+                                                    re.M | re.S).group(1)))
+    assert literals == iptables_list._COLUMNS
+    for line in (" pkts bytes target     prot opt in     out     source               destination",
+                 "num  target     prot opt source               destination",
+                 "target     prot opt source               destination"):
+        tree = iptables_list._parser().parse(line, start="column_header")
+        assert tuple(str(t) for t in tree.children) == tuple(line.split())

@@ -70,6 +70,18 @@ _FAST = {
 }
 
 
+# `Chain INPUT (policy DROP 0 packets, 0 bytes)`, `Chain DOCKER (2 references)`: the grammar's
+# chain_header, for the 35k chain lines of a kube-proxy listing.
+_C = r"\d+[KMGTP]?"
+_FAST_CHAIN = re.compile(
+    rf"^\s*Chain\s+([^\s(]+)\s*\(\s*(?:policy\s+([A-Z]+)(?:\s+({_C})\s+packets\s*,\s*({_C})"
+    rf"\s+bytes)?|{_C}\s+references?)\s*\)\s*$")
+
+
+_COLUMNS = frozenset(("num", "pkts", "bytes", "target", "prot", "opt", "in", "out", "source",
+                      "destination"))  # the grammar's COLUMN
+
+
 @lru_cache(maxsize=1)
 def _parser():
     from lark import Lark
@@ -589,6 +601,18 @@ class _Listing:
             return
         else:
             start = self.layout
+        if start == "chain_header":
+            m = _FAST_CHAIN.match(text)
+            if m is not None:
+                policy, packets, nbytes = m.group(2, 3, 4)
+                self.chain_header(lineno, m.group(1), policy is not None, policy,
+                                  (packets, nbytes) if packets is not None else None)
+                return
+        elif start == "column_header":
+            cols = tuple(stripped.split())
+            if _COLUMNS.issuperset(cols):  # the grammar's column_header: COLUMN+
+                self.column_header(lineno, cols)
+                return
         fast = _FAST.get(start)
         m = fast.match(text) if fast is not None else None
         if m is None and fast is not None:
@@ -613,32 +637,33 @@ class _Listing:
                                                             f"expected {what}")
             return
         if start == "chain_header":
-            self.chain_header(lineno, tree)
+            self.chain_header_tree(lineno, tree)
         elif start == "column_header":
-            self.column_header(lineno, tree)
+            self.column_header(lineno, tuple(str(t) for t in tree.children))
         else:
             self.rule(lineno, tree.data, tree.children)
 
-    def chain_header(self, lineno: int, tree) -> None:
-        name = str(tree.children[0])
-        info = tree.children[1]
+    def chain_header(self, lineno: int, name: str, builtin: bool, policy: str | None,
+                     counts: tuple[str, str] | None) -> None:
         table = self.tables[-1] if self.tables else None
-        names = [c["name"] for c in table["chains"]] if table else []
-        if table is None or (name in names and not self.hint.get("table")):
-            table = {"chains": [], "line": lineno, "targets": set()}
+        if table is None or (name in table["names"] and not self.hint.get("table")):
+            table = {"chains": [], "names": set(), "line": lineno, "targets": set()}
             self.tables.append(table)
-        policy = counters = None
-        if info.data == "builtin_info":
-            policy = str(info.children[0]).lower()
-            if info.children[1] is not None:
-                p, b = info.children[1].children
-                counters = (count(str(p)), count(str(b)))
-        self.chain = {"name": name, "line": lineno, "policy": policy, "counters": counters,
-                      "rules": [], "builtin": info.data == "builtin_info"}
+        counters = (count(counts[0]), count(counts[1])) if counts else None
+        self.chain = {"name": name, "line": lineno, "policy": policy.lower() if policy else None,
+                      "counters": counters, "rules": [], "builtin": builtin}
         table["chains"].append(self.chain)
+        table["names"].add(name)
 
-    def column_header(self, lineno: int, tree) -> None:
-        cols = tuple(str(t) for t in tree.children)
+    def chain_header_tree(self, lineno: int, tree) -> None:
+        info = tree.children[1]
+        builtin = info.data == "builtin_info"
+        counts = info.children[1] if builtin else None
+        self.chain_header(lineno, str(tree.children[0]), builtin,
+                          str(info.children[0]) if builtin else None,
+                          tuple(str(c) for c in counts.children) if counts is not None else None)
+
+    def column_header(self, lineno: int, cols: tuple[str, ...]) -> None:
         layout = _LAYOUTS.get(cols)
         if layout is None:
             self.error(lineno, 1, f"unknown column layout {' '.join(cols)!r}")
