@@ -8,16 +8,16 @@ listed with what happened, and the rest of the input is still read.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import sys
 import traceback
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Union
 
 from . import sections as sectioning
 from .diagnostics import Diagnostic, Severity
+from .gcpause import BIG_INPUT, gc_paused
 from .host import Contribution, Host, HostBuilder
 from .sections import Section
 from .span import Span
@@ -139,30 +139,10 @@ def _merge_excerpts(contribution: Contribution, seen: dict) -> Contribution:
     return dataclasses.replace(contribution, tables=merged) if merged else contribution
 
 
-# Above this much input text the model has ~100k+ objects; see _model_out_of_gc.
-_BIG_INPUT = 1 << 20
-
-
-@contextmanager
-def _model_out_of_gc(texts: list[InputText]):
-    """Pause the cyclic GC while a big model is built, then freeze what was built.
-
-    The model lives as long as the run, and without this every full collection while the
-    rules run walks it again (≈0.3 s each at 100k rules, several per run)."""
-    big = sum(len(t.text) for t in texts) > _BIG_INPUT and gc.isenabled()
-    if big:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if big:
-            gc.freeze()
-            gc.enable()
-
-
 def _build(texts: list[InputText], fmt: str | None) -> tuple[Host, list[Diagnostic],
                                                              list[Section]]:
-    with _model_out_of_gc(texts):
+    big = sum(len(t.text) for t in texts) > BIG_INPUT
+    with gc_paused(freeze=True) if big else nullcontext():  # the model lives for the run
         return _build_model(texts, fmt)
 
 

@@ -12,11 +12,12 @@ The file is read line by line: a garbled line becomes one NF001 diagnostic and t
 from __future__ import annotations
 
 import dataclasses
-import gc
 import re
+from contextlib import nullcontext
 from functools import lru_cache
 
 from ..diagnostics import Diagnostic, Severity
+from ..gcpause import BIG_INPUT, gc_paused
 from ..hooks import iptables_chain_hook
 from ..host import Contribution
 from ..matches import AddressMatch, IcmpTypeMatch
@@ -26,7 +27,6 @@ from .iptables_options import GENERIC, OptionError, RuleMapper, Spec
 
 ENGINES = ("auto", "lark", "fast")
 DEFAULT_BACKEND = "iptables-nft"
-_BIG_INPUT = 1 << 20  # bytes; above this the cyclic GC is paused (it only finds no garbage)
 
 # Line events shared by both tokenizers:
 #   ("table", name) ("chain", name, policy, counters) ("commit",) ("comment", text) ("empty",)
@@ -590,10 +590,7 @@ def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = N
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}")
     builder = _Builder(source, line_offset, dict(hint or {}))
-    pause_gc = len(text) > _BIG_INPUT and gc.isenabled()
-    if pause_gc:
-        gc.disable()
-    try:
+    with gc_paused() if len(text) > BIG_INPUT else nullcontext():
         lines = text.split("\n")
         fast = engine != "lark"
         lineno = 0
@@ -611,6 +608,3 @@ def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = N
         if lines and lines[-1] == "":
             lineno -= 1
         return builder.finish(max(lineno, 1))
-    finally:
-        if pause_gc:
-            gc.enable()

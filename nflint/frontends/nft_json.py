@@ -40,16 +40,15 @@ rest; NF003 words the loss by the input form (`XT_LOSS`).
 """
 from __future__ import annotations
 
-import gc
 import json
 import re
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .. import grammars
 from ..diagnostics import Diagnostic, Severity
+from ..gcpause import BIG_INPUT, gc_paused
 from ..hooks import IPTABLES_CHAIN_HOOKS, resolve_priority
 from ..host import Contribution
 from ..ruleset import Chain, NamedSet, NftObject, Rule, Table
@@ -138,21 +137,6 @@ def quick_key(text: str, renames: tuple = _DIGIT_ENUMS) -> bytes:
             if word in b:
                 b = b.replace(word, token)
     return b.translate(_QUICK_FOLD, b"0123456789")
-
-
-@contextmanager
-def _gc_paused(big: bool):
-    """Pause the cyclic GC while millions of containers are made; for a big input, freeze them
-    before resuming so the first collection does not walk them all (they hold no cycles)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if big:
-            gc.freeze()
-        if was:
-            gc.enable()
 
 
 def _pointer(path: Sequence) -> str:
@@ -489,7 +473,7 @@ def contribution_from_objects(objects: list, source: str, spans: list[Span] | No
                               validate: bool = True) -> Contribution:
     """Validate and map the objects of one `nftables` array (see the module docstring)."""
     b = _Builder(source, fidelity)
-    with _gc_paused(len(objects) > 10_000):
+    with gc_paused(freeze=len(objects) > 10_000):
         for i, obj in enumerate(objects):
             span = spans[i] if spans is not None else Span(source, pointer=f"/nftables/{i}")
             if validate:
@@ -503,7 +487,7 @@ def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = N
           ) -> Contribution:
     """`nft -j list ruleset` output -> Contribution (never raises on bad input)."""
     b = _Builder(source, FIDELITY)
-    with _gc_paused(len(text) > 1_000_000):
+    with gc_paused(freeze=len(text) > BIG_INPUT):
         lines = LineIndex(text)
         source = b.source
         head = _HEAD.match(text)
