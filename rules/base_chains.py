@@ -12,6 +12,7 @@ from nflint.matches import (AddressMatch, ConntrackMatch, InterfaceMatch, PortMa
 from .model_queries import (OTHER_IFACE, base_chains, iface_label, local_addresses,
                             outside_address, probe_packet, reachable_chains, reply_of,
                             run_ip_hook)
+from .reply_acceptance import established_always_accepted
 
 FILTER_HOOKS = ("prerouting", "input", "forward", "output", "postrouting")
 MAX_PROBES = 400  # accept rules probed per hook and family: kube-proxy-sized dumps stay quick
@@ -524,8 +525,8 @@ class DropWithoutEstablishedAccept(LintRule):
     def _forward(self, host, family, seen):
         chains = [(t, c) for t, c in base_chains(host, "forward", family)
                   if c.type in (None, "filter")]
-        if not chains:
-            return
+        if not chains or established_always_accepted(host, "forward", family):
+            return  # no reply can be dropped on this hook: nothing to probe
         d = _defaults(host, family, "forward")
         probes = 0
         for table, base in chains:
