@@ -25,7 +25,6 @@ _KEY = "_nflint_rule_index"
 _flat = itertools.chain.from_iterable
 _rules_of = operator.attrgetter("rules")
 _matches_of = operator.attrgetter("matches")
-_actions_of = operator.attrgetter("actions")
 
 
 class TableIndex:
@@ -46,16 +45,18 @@ class TableIndex:
 
     @cached_property
     def _actions(self) -> tuple[frozenset[str], tuple[int, ...], tuple[tuple[Rule, NatAction],
-                                                                          ...]]:
-        """(jump/goto targets, positions of rules with a terminal action, (rule, Rule.nat)),
-        in one walk over the actions."""
+                                                                          ...], frozenset[type]]:
+        """(jump/goto targets, positions of rules with a terminal action, (rule, Rule.nat),
+        action classes), in one walk over the actions."""
         targets: set[str] = set()
         ending: list[int] = []
         nats: list[tuple[Rule, NatAction]] = []
+        kinds: set[type] = set()
         for i, rule in enumerate(self.rules):
             ends = False
             nat = None
             for a in rule.actions:
+                kinds.add(type(a))
                 if isinstance(a, Verdict):
                     if a.target and a.kind in ("jump", "goto"):
                         targets.add(a.target)
@@ -67,7 +68,7 @@ class TableIndex:
                 ending.append(i)
             if nat is not None:
                 nats.append((rule, nat))
-        return frozenset(targets), tuple(ending), tuple(nats)
+        return frozenset(targets), tuple(ending), tuple(nats), frozenset(kinds)
 
     @property
     def jump_targets(self) -> frozenset[str]:
@@ -104,9 +105,7 @@ class TableIndex:
     @cached_property
     def construct_types(self) -> frozenset[type]:
         """The classes of every match and action used."""
-        rules = self.rules
-        return frozenset(itertools.chain(map(type, _flat(map(_matches_of, rules))),
-                                         map(type, _flat(map(_actions_of, rules)))))
+        return self._actions[3].union(map(type, _flat(map(_matches_of, self.rules))))
 
 
 def of(table: Table) -> TableIndex:
