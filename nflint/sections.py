@@ -446,6 +446,11 @@ def _json_extent(lines: list[str], start: int, end: int) -> int:
     """Index past the JSON value starting at lines[start], by bracket balance per line (strings
     removed first; JSON strings never span lines). A value that never closes (a mangled paste)
     runs while lines look like JSON. Line by line at C speed: nft -j can be tens of MB."""
+    after = start + 1
+    while after < end and not lines[after].strip():
+        after += 1
+    if after >= end:  # nothing follows: the value is this line (nft -j: 40 MB on one line,
+        return start + 1  # whose strings would take 0.3 s to blank out just to learn that)
     first = _JSON_STRING_RE.sub("", lines[start])
     if first.count("{") + first.count("[") <= first.count("}") + first.count("]"):
         return start + 1  # a one-line document (ip -j, nft -j)
