@@ -111,6 +111,8 @@ def collect(host: Host, texts: Mapping[str, str] | None = None,
                                          chain.comment, frozenset(keys - {None}),
                                          (table.label, chain.name)))
             for rule in chain.rules:
+                if rule.raw and "nflint" not in rule.raw.casefold():
+                    continue  # its comment (part of its text) holds no directive
                 comment = rule.comment
                 if comment and (p := parse_directive(comment, is_known)):
                     key = location_key(rule.span)
