@@ -24,7 +24,6 @@ from . import rule_index
 from .exposure_probes import uplink
 from .model_queries import (IP_FAMILIES, OTHER_IFACE, base_chains, local_addresses, nat_address,
                             nat_rules, outside_address, run_ip_hook)
-from .rule_index import may_be_loopback
 
 PROBE_PORTS = (3306, 5432, 6379, 8080, 9200, 27017)  # services people mean to keep private
 
@@ -278,12 +277,12 @@ def _effective_rl(values, iface: str) -> int:
 def _loopback_dnats(host):
     """DNAT rules on prerouting whose target is a loopback address: (table, chain, rule,
     in-interface or None)."""
-    if not any(nat.kind == "dnat" and may_be_loopback(nat.address)
+    if not any(nat.kind == "dnat" and rule_index.may_be_loopback(nat.address)
                for t in host.tables if t.family in IP_FAMILIES[4]
                for _, nat in rule_index.of(t).nat_rules):
         return  # no NAT rule anywhere names a loopback target: skip walking the nat chains
     for t, c, r, nat, hook in nat_rules(host, 4, ("prerouting",)):
-        addr = nat_address(nat) if may_be_loopback(nat.address) else None
+        addr = nat_address(nat) if rule_index.may_be_loopback(nat.address) else None
         if nat.kind == "dnat" and addr is not None and addr.is_loopback:
             iif = next((m.names[0] for m in r.matches if isinstance(m, InterfaceMatch) and
                         m.direction == "in" and not m.negated and len(m.names) == 1), None)
