@@ -170,7 +170,9 @@ def _per_rule(value, registry: Registry, fail_key, fail, expected: str):
     for rule, v in value.items():
         cls = registry.find(rule)
         if cls is None:
-            raise fail_key(rule, "unknown rule (see `nflint rules`)")
+            near = registry.closest(rule)
+            raise fail_key(rule, "unknown rule" + (f" (did you mean {near}?)" if near else "")
+                           + " (see `nflint rules`)")
         yield rule, cls, v
 
 

@@ -6,6 +6,7 @@ contract, becomes an `NF004 broken-plugin` diagnostic instead of stopping the ru
 """
 from __future__ import annotations
 
+import difflib
 import inspect
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -39,6 +40,13 @@ class Registry:
 
     def sorted(self) -> list[type[LintRule]]:
         return [self.rules[c] for c in sorted(self.rules)]
+
+    def closest(self, token: str) -> str | None:
+        """The rule name or code a mistyped `token` most likely meant (for "did you mean")."""
+        key = token.strip()
+        names = difflib.get_close_matches(key.lower(), list(self.by_name()), n=1, cutoff=0.75)
+        codes = difflib.get_close_matches(key.upper(), list(self.rules), n=1, cutoff=0.75)
+        return (names or codes or [None])[0]
 
 
 def _broken(origin: str, why: str) -> Diagnostic:

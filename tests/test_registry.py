@@ -63,3 +63,24 @@ def test_selection_by_code_prefix_and_name():
     enabled = {c.code for c in reg.sorted() if sel.enabled(c)}
     assert "NF201" in enabled and "NF202" not in enabled
     assert all(code.startswith("NF2") for code in enabled)
+
+
+@pytest.mark.parametrize("typo, meant", [("isolation-drp", "isolation-drop"),
+                                         ("unreachable-rules", "unreachable-rule"),
+                                         ("NF1O1", "NF101"), ("nf1o4", "NF104")])
+def test_a_mistyped_rule_gets_a_did_you_mean_everywhere_rules_are_named(typo, meant, tmp_path):
+    from click.testing import CliRunner
+    from nflint import config
+    from nflint.cli import main
+    from nflint.registry import default
+    assert default().closest(typo) == meant
+    assert default().closest("completely-unrelated-words") is None
+    explained = CliRunner().invoke(main, ["explain", typo])
+    assert explained.exit_code == 2 and f"did you mean {meant}?" in explained.output
+    dump = tmp_path / "fw.rules"
+    dump.write_text("*filter\nCOMMIT\n")
+    selected = CliRunner().invoke(main, ["check", "--isolated", "--select", typo, str(dump)])
+    assert selected.exit_code == 2 and f"did you mean {meant}?" in selected.output
+    (tmp_path / ".nflint.toml").write_text(f'[severity]\n"{typo}" = "error"\n')
+    with pytest.raises(config.ConfigError, match=f"did you mean {meant}"):
+        config.discover(str(dump), default())

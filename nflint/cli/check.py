@@ -157,8 +157,10 @@ def _run(paths, formats, fail_on, min_severity, select, ignore, config_path, iso
     for flag, tokens in (("--select", select), ("--ignore", ignore)):
         bad = [t for t in tokens if not configs.selects_something(t, registry)]
         if bad:
+            near = registry.closest(bad[0])
             raise InputError(f"{flag}: {', '.join(map(repr, bad))} is not a rule code, code "
-                             f"prefix or name (see `nflint rules`)")
+                             f"prefix or name" + (f" (did you mean {near}?)" if near else "")
+                             + " (see `nflint rules`)")
     selection = cfg.selection(select, ignore)
     selection.inline_suppressions = not no_inline_suppressions
     fail_on = (fail_on or cfg.fail_on or DEFAULT_FAIL_ON).lower()

@@ -29,9 +29,12 @@ def rules(fmt):
 @click.argument("rule")
 def explain(rule):
     """Print a rule's documentation (RULE is a code like NF101 or a name)."""
-    cls = default_registry().find(rule)
+    registry = default_registry()
+    cls = registry.find(rule)
     if cls is None:
-        click.echo(f"nflint: no rule {rule!r}; `nflint rules` lists them", err=True)
+        near = registry.closest(rule)
+        hint = f" (did you mean {near}?)" if near else ""
+        click.echo(f"nflint: no rule {rule!r}{hint}; `nflint rules` lists them", err=True)
         sys.exit(2)
     click.echo(f"{cls.code} {cls.name} (default severity: {cls.severity})\n")
     click.echo(cls.docs())
