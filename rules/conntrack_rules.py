@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 
 from nflint.diagnostics import Fix, Related, Severity
 from nflint.engine import HostIndex
@@ -312,19 +313,17 @@ def _invalid_probes(host, family, settled: _SettledClasses):
 
 
 # A plain dotted-quad DNAT target (`10.244.1.7`, `10.244.1.7:8080`, `10.0.0.1-10.0.0.9`),
-# read as nat_address reads it (octets as ipaddress accepts them) without an ipaddress object.
-_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
-_IPV4_TARGET = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?::[0-9]+)?(?:-.*)?")
+# read as nat_address reads it: four octets as ipaddress accepts them (no leading zero, so
+# inet_aton's octal never applies), then the port or range it cuts off.
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
+_IPV4_TARGET = re.compile(rf"({_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET})(?::[0-9]+)?(?:-.*)?")
 
 
 def _ipv4_target(nat):
-    """`int(nat_address(nat))` for a plain IPv4 target; None for anything else (ask
-    nat_address)."""
+    """`int(nat_address(nat))` for a plain IPv4 target, without an ipaddress object; None for
+    anything else (ask nat_address)."""
     m = _IPV4_TARGET.fullmatch(nat.address or "")
-    if m is None:
-        return None
-    a, b, c, d = m.groups()
-    return int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
+    return None if m is None else int.from_bytes(socket.inet_aton(m[1]), "big")
 
 
 def _claimed_prefixes(host, family):
