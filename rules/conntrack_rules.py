@@ -217,12 +217,19 @@ class _SettledClasses:
         self._ids: dict = {}  # class key -> number
         self._by_hint: dict = {}  # hint -> class number
         self._settled: set[int] = set()
+        # No reachable rule tests a source address or port (kube-proxy's forward hook): a
+        # DNAT probe's class is its device's.
+        self._blind = classes.provable and not classes.networks and not classes.ranges
 
     def hint(self, dev: str, version: int, address: int, port: int):
-        """(hint, whether its class is settled); hint None when the hook proves no class."""
-        if not self.classes.provable:
+        """(hint, whether its class is settled) of a DNAT probe (a port, never None); hint
+        None when the hook proves no class."""
+        if self._blind:
+            hint = dev
+        elif self.classes.provable:
+            hint = dev, self.classes.source_key(version, address, port)
+        else:
             return None, False
-        hint = dev, self.classes.source_key(version, address, port)
         return hint, self._by_hint.get(hint) in self._settled
 
     def of(self, pkt, hint) -> int | None:
