@@ -7,7 +7,7 @@ from nflint.containment import rule_covers
 from nflint.diagnostics import Fix, Related, Severity
 from nflint.fixes import delete_rule, iptables_binary
 from nflint.lintrule import LintRule
-from nflint.matches import AddressMatch, CommentMatch, PortMatch
+from nflint.matches import AddressMatch, CommentMatch, InterfaceMatch, PortMatch
 from nflint.statements import NatAction, Verdict
 
 from . import rule_index
@@ -114,6 +114,34 @@ def _lookup_keys(matches, prefixes):
             yield ("port", m.field, m.protocol, m.ranges[0][0])
 
 
+def _interfaces_named(matches) -> frozenset:
+    """(direction, name) of every positive match on one plain interface (`-i docker0`): by
+    containment.covers, such a match covers only a positive match of the same direction whose
+    names are all that one (or that lists none)."""
+    return frozenset((m.direction, m.names[0]) for m in matches
+                     if type(m) is InterfaceMatch and not m.negated and len(m.names) == 1
+                     and not m.names[0].endswith(("+", "*")))
+
+
+def _interfaces_offered(matches) -> set:
+    """What a later rule offers to `_interfaces_named`: (direction, name) for a positive match
+    naming only that interface, (direction, None) for one naming none (covered by any)."""
+    out = set()
+    for m in matches:
+        if type(m) is InterfaceMatch and not m.negated:
+            names = set(m.names)
+            if len(names) <= 1:
+                out.add((m.direction, next(iter(names), None)))
+    return out
+
+
+def _names_offered(named, offered) -> bool:
+    if named <= offered:
+        return True
+    return any(n is None for _, n in offered) and all(
+        (d, n) in offered or (d, None) in offered for d, n in named)
+
+
 def _shape(matches) -> frozenset:
     return frozenset((type(m).__name__, getattr(m, "field", getattr(m, "direction", "")))
                      for m in matches if not isinstance(m, CommentMatch))
@@ -168,31 +196,39 @@ class UnreachableRule(LintRule):
         # Rules before `start` end nothing, so nothing before it can cover a later rule.
         # Earlier terminal rules are filed by shape (the kinds of match they use: only a subset
         # shape can cover) and, when they have one, by a plain address or port, so that
-        # kube-proxy-sized chains are checked in near-linear time.
+        # kube-proxy-sized chains are checked in near-linear time. Each is filed with the
+        # interfaces it names, which a later rule must name too (Docker's per-bridge rules).
         unkeyed: dict[frozenset, list] = defaultdict(list)
         keyed: dict[tuple, list] = defaultdict(list)
         prefixes: dict[tuple, set] = defaultdict(set)
         for rule in chain.rules[start:]:
             shape = _shape(rule.matches) if unkeyed else None
-            for earlier in self._candidates(rule, shape, unkeyed, keyed, prefixes):
+            offered = None
+            for earlier, named in self._candidates(rule, shape, unkeyed, keyed, prefixes):
+                if named:
+                    if offered is None:
+                        offered = _interfaces_offered(rule.matches)
+                    if not _names_offered(named, offered):
+                        continue
                 if rule_covers(earlier.matches, rule.matches):
                     yield self._report(table, chain, rule, earlier)
                     break
             if _terminal(rule) is None:
                 continue
+            filed = (rule, _interfaces_named(rule.matches))
             key = _index_keys(rule.matches)
             if key is None:
-                unkeyed[shape if shape is not None else _shape(rule.matches)].append(rule)
+                unkeyed[shape if shape is not None else _shape(rule.matches)].append(filed)
             else:
-                keyed[key].append(rule)
+                keyed[key].append(filed)
                 if key[0] == "addr":
                     prefixes[(key[1], key[2].version)].add(key[2].prefixlen)
 
     @staticmethod
     def _candidates(rule, shape, unkeyed, keyed, prefixes):
-        for earlier_shape, rules in unkeyed.items():
+        for earlier_shape, filed in unkeyed.items():
             if earlier_shape <= shape:
-                yield from rules
+                yield from filed
         if keyed:
             for key in _lookup_keys(rule.matches, prefixes):
                 yield from keyed.get(key, ())
