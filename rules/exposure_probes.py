@@ -79,12 +79,10 @@ def bridges_from_masquerade(host: Host) -> dict[str, ipaddress.IPv4Network]:
     out: dict[str, ipaddress.IPv4Network] = {}
     # every chain of a table with a nat postrouting chain: Docker 29 reaches its per-bridge
     # chains through named verdict maps, and for where a subnet lives any statement will do
-    nats = [(r, nat) for t in host.tables if t.family in ("ip", "inet") and any(
+    masquerades = (r for t in host.tables if t.family in ("ip", "inet") and any(
         c.type == "nat" and c.hook == "postrouting" for c in t.base_chains)
-        for r, nat in rule_index.of(t).nat_rules]
-    for rule, nat in nats:
-        if nat.kind not in ("masquerade", "snat"):
-            continue
+        for r, nat in rule_index.of(t).nat_rules if nat.kind in ("masquerade", "snat"))
+    for rule in masquerades:
         nets = [n for m in rule.matches if isinstance(m, AddressMatch) and m.field == "saddr"
                 and not m.negated for n in m.networks if n.version == 4 and n.prefixlen < 31]
         outs = [m for m in rule.matches if isinstance(m, InterfaceMatch) and
