@@ -19,9 +19,12 @@ from functools import cached_property
 from nflint.engine import published_ports
 from nflint.host import Host
 from nflint.ruleset import Chain, Rule, Table
-from nflint.statements import NatAction, Verdict
+from nflint.statements import VERDICTS, NatAction, Verdict
 
 _KEY = "_nflint_rule_index"
+_JUMPS = ("jump", "goto")
+# Verdict.terminal depends on the kind alone: asked of the class once, not of every verdict.
+_ENDING_VERDICTS = frozenset(k for k in VERDICTS if Verdict(k).terminal)
 _flat = itertools.chain.from_iterable
 _rules_of = operator.attrgetter("rules")
 _matches_of = operator.attrgetter("matches")
@@ -56,9 +59,16 @@ class TableIndex:
             ends = False
             nat = None
             for a in rule.actions:
-                kinds.add(type(a))
+                cls = type(a)
+                kinds.add(cls)
+                if cls is Verdict:  # most actions: no property call, no isinstance
+                    kind = a.kind
+                    if kind in _JUMPS and a.target:
+                        targets.add(a.target)
+                    ends = ends or kind in _ENDING_VERDICTS
+                    continue
                 if isinstance(a, Verdict):
-                    if a.target and a.kind in ("jump", "goto"):
+                    if a.target and a.kind in _JUMPS:
                         targets.add(a.target)
                 elif nat is None and isinstance(a, NatAction):
                     nat = a
