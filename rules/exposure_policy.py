@@ -277,9 +277,9 @@ def _effective_rl(values, iface: str) -> int:
 def _loopback_dnats(host):
     """DNAT rules on prerouting whose target is a loopback address: (table, chain, rule,
     in-interface or None)."""
-    if not any(nat.kind == "dnat" and rule_index.may_be_loopback(nat.address)
-               for t in host.tables if t.family in IP_FAMILIES[4]
-               for _, nat in rule_index.of(t).nat_rules):
+    if not rule_index.any_may_be_loopback(
+            nat.address for t in host.tables if t.family in IP_FAMILIES[4]
+            for _, nat in rule_index.of(t).nat_rules if nat.kind == "dnat"):
         return  # no NAT rule anywhere names a loopback target: skip walking the nat chains
     for t, c, r, nat, hook in nat_rules(host, 4, ("prerouting",)):
         addr = nat_address(nat) if rule_index.may_be_loopback(nat.address) else None

@@ -12,9 +12,11 @@ hosts the exposure rules derive.
 from __future__ import annotations
 
 import bisect
+import re
 import itertools
 import operator
 from functools import cached_property
+from typing import Iterable
 
 from nflint.engine import published_ports
 from nflint.host import Host
@@ -148,3 +150,17 @@ def may_be_loopback(address: str | None) -> bool:
     127.0.0.1."""
     text = (address or "").strip()
     return text.startswith(("127.", "[127.")) or text.count(":") > 1
+
+
+# may_be_loopback over many addresses joined by newlines: a line that starts (after blanks)
+# with `127.` or `[127.`, or holds two colons. An address that nat_address reads contains no
+# blank or newline inside, so each stays on one line.
+_LOOPBACK_LEAD = re.compile(r"^\s*\[?127\.", re.MULTILINE)
+_TWO_COLONS = re.compile(r":[^\n]*:")
+
+
+def any_may_be_loopback(addresses: Iterable[str | None]) -> bool:
+    """Whether may_be_loopback holds for any of them, in two regex scans instead of a call per
+    address (24k DNAT targets on a kube-proxy node)."""
+    text = "\n".join(filter(None, addresses))
+    return bool(_LOOPBACK_LEAD.search(text) or _TWO_COLONS.search(text))

@@ -88,6 +88,17 @@ def test_loopback_prefilter_never_hides_a_loopback_target():
         if not rule_index.may_be_loopback(s):
             assert addr is None or not addr.is_loopback
     assert loopback > 100  # the generator does produce loopback targets
+    # the joined form answers as the per-address one does, for single and many addresses
+    for s in texts:
+        assert rule_index.any_may_be_loopback([s]) == rule_index.may_be_loopback(s), s
+    plain = [s for s in texts if not rule_index.may_be_loopback(s)]
+    answers = set()
+    for _ in range(300):
+        batch = rnd.sample(plain, 30) + rnd.sample(texts, rnd.randint(0, 1)) + [None]
+        want = any(rule_index.may_be_loopback(s) for s in batch)
+        assert rule_index.any_may_be_loopback(batch) == want
+        answers.add(want)
+    assert answers == {True, False}
 
 
 FORWARD = """\
