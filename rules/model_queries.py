@@ -9,6 +9,7 @@ import ipaddress
 from typing import Iterator
 
 from nflint.diagnostics import Related
+from nflint.gcpause import gc_paused
 from nflint.host import Host
 from nflint.ruleset import Chain, Rule, Table
 from nflint.statements import NatAction, Verdict, VerdictMap
@@ -27,9 +28,10 @@ _JUMPS = ("jump", "goto")
 
 
 def _walk(table: Table, start: Chain, nats: list | None = None) -> list[Chain]:
-    """reachable_chains, and into `nats` (chain, rule, its first NAT action) in chain and
-    rule order. One pass over each rule's actions, no per-rule helpers: kube-proxy's nat
-    table is 90k rules in 33k chains, and this walk was most of a NAT query's cost."""
+    """reachable_chains, and into `nats` the rows of nat_rules (table, chain, rule, its first
+    NAT action, start's hook) in chain and rule order. One pass over each rule's actions, no
+    per-rule helpers: kube-proxy's nat table is 90k rules in 33k chains, and this walk was most
+    of a NAT query's cost."""
     chain_of = table.chain
     seen = {start.name}
     out = [start]
@@ -49,7 +51,7 @@ def _walk(table: Table, start: Chain, nats: list | None = None) -> list[Chain]:
                 elif nat is None and isinstance(a, NatAction):
                     nat = a
             if nat is not None and nats is not None:
-                nats.append((chain, rule, nat))
+                nats.append((table, chain, rule, nat, start.hook))
             for m in maps or ():  # a rule's vmap targets come after its plain jumps
                 for _, v in m.entries:
                     t = v.target
@@ -84,15 +86,11 @@ def nat_rules(host: Host, family: int, hooks: tuple[str, ...] = ("prerouting", "
                         for c in t.base_chains if c.type == "nat" and c.hook in hooks):
         found = cache.get(id(base))
         if found is None:
-            found = cache[id(base)] = tuple(_nat_rules(table, base))
+            rows: list = []
+            with gc_paused():  # 24k rows per kube-proxy table: no collection while they pile up
+                _walk(table, base, rows)
+            found = cache[id(base)] = tuple(rows)
         yield from found
-
-
-def _nat_rules(table: Table, base: Chain) -> Iterator[tuple[Table, Chain, Rule, NatAction, str]]:
-    found: list = []
-    _walk(table, base, found)
-    for chain, rule, nat in found:
-        yield table, chain, rule, nat, base.hook
 
 
 def nat_address(nat: NatAction) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
