@@ -37,29 +37,25 @@ def _walk(table: Table, start: Chain, nats: list | None = None) -> list[Chain]:
     out = [start]
     for chain in out:  # grows while walked: breadth first, in discovery order
         for rule in chain.rules:
-            maps = nat = None
-            for a in rule.actions:
-                if isinstance(a, Verdict):
-                    t = a.target
-                    if t and t not in seen and a.kind in _JUMPS:
-                        found = chain_of(t)
-                        if found is not None:
-                            seen.add(t)
-                            out.append(found)
-                elif isinstance(a, VerdictMap):
-                    maps = (*maps, a) if maps else (a,)
-                elif nat is None and isinstance(a, NatAction):
-                    nat = a
+            nat = None
+            actions = rule.actions
+            while actions:  # a second round for vmap verdicts, after the rule's plain jumps
+                maps = None
+                for a in actions:
+                    if isinstance(a, Verdict):
+                        t = a.target
+                        if t and t not in seen and a.kind in _JUMPS:
+                            found = chain_of(t)
+                            if found is not None:
+                                seen.add(t)
+                                out.append(found)
+                    elif isinstance(a, VerdictMap):
+                        maps = (*maps, a) if maps else (a,)
+                    elif nat is None and isinstance(a, NatAction):
+                        nat = a
+                actions = maps and tuple(v for m in maps for _, v in m.entries)
             if nat is not None and nats is not None:
                 nats.append((table, chain, rule, nat, start.hook))
-            for m in maps or ():  # a rule's vmap targets come after its plain jumps
-                for _, v in m.entries:
-                    t = v.target
-                    if t and t not in seen and v.kind in _JUMPS:
-                        found = chain_of(t)
-                        if found is not None:
-                            seen.add(t)
-                            out.append(found)
     return out
 
 

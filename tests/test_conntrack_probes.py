@@ -70,3 +70,32 @@ def test_a_target_on_a_connected_subnet_keeps_its_device():
     devices = {str(p.src).rsplit(".", 1)[0]: p.iif for p in probes}
     assert devices["10.244.1"] == "cni0"
     assert devices["10.244.0"] == conntrack_rules.OTHER_IFACE
+
+
+def test_reachable_chains_visit_a_rules_jumps_before_its_vmap_and_nat_rules_follow_them():
+    from nflint.rules.model_queries import nat_rules, reachable_chains
+    from nflint.ruleset import Chain, Rule, Table
+    from nflint.span import Span
+    from nflint.statements import Verdict, VerdictMap
+
+    span = Span("t")
+
+    def chain(name, *rules, **kw):
+        return Chain(name, tuple(Rule((), acts, span, raw=f"{name}{i}")
+                                 for i, acts in enumerate(rules)), span, **kw)
+    vmap = VerdictMap("iifname", (("eth0", Verdict("jump", "C")), ("eth1", Verdict("goto", "B")),
+                                  ("eth2", Verdict("accept")), ("eth3", Verdict("jump", "NONE"))))
+    base = chain("PRE", (vmap, Verdict("jump", "B")), (Verdict("jump", "D"),),
+                 hook="prerouting", priority=-100, type="nat")
+    table = Table("nft", "ip", "nat", (
+        base, chain("B", (NatAction("dnat", "10.0.0.2"),), (Verdict("jump", "PRE"),)),
+        chain("C", (NatAction("dnat", "10.0.0.3"),)), chain("D", (NatAction("snat", "1.2.3.4"),)),
+        chain("UNUSED", (NatAction("dnat", "10.0.0.9"),))), span)
+    assert [c.name for c in reachable_chains(table, base)] == ["PRE", "B", "C", "D"]
+
+    class FakeHost:
+        tables = (table,)
+    rows = list(nat_rules(FakeHost(), 4, ("prerouting",)))
+    assert [(c.name, n.address, hook) for _, c, _, n, hook in rows] == [
+        ("B", "10.0.0.2", "prerouting"), ("C", "10.0.0.3", "prerouting"),
+        ("D", "1.2.3.4", "prerouting")]
