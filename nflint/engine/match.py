@@ -359,7 +359,7 @@ _INDEX_MIN_RULES = 12
 
 def _exact_addresses(m: Match) -> tuple[str, ...] | None:
     if isinstance(m, AddressMatch) and m.field == "daddr" and not m.negated and \
-            0 < len(m.networks) <= 4 and all(n.num_addresses == 1 for n in m.networks):
+            0 < len(m.networks) <= 4 and all(n.prefixlen == n.max_prefixlen for n in m.networks):
         return tuple(str(n.network_address) for n in m.networks)
     return None
 

@@ -214,7 +214,7 @@ def published_ports(host: Host) -> list[tuple[Table, Rule, str, int, str | None]
                 daddr = None
                 for m in r.matches:
                     if isinstance(m, AddressMatch) and m.field == "daddr" and not m.negated and \
-                            len(m.networks) == 1 and m.networks[0].num_addresses == 1:
+                            len(m.networks) == 1 and m.networks[0].prefixlen == m.networks[0].max_prefixlen:
                         daddr = str(m.networks[0].network_address)
                 out.append((t, r, proto, ports[0].ranges[0][0], daddr))
     return out
