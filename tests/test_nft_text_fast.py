@@ -79,6 +79,7 @@ def assert_fast_is_lark(texts) -> int:
         got = fast.parse(text)
         if got is None:
             continue
+        got = got[0]
         took += 1
         want = lark_rule(text)
         assert want is not None, f"fast path read a line the grammar rejects: {text!r}"
@@ -118,7 +119,7 @@ def test_tricky_lines_are_read_as_lark_reads_them(monkeypatch):
 def test_common_lines_take_the_fast_path(line):
     got = nft_text._fast().parse(line)
     assert got is not None
-    assert json.dumps(got) == json.dumps(lark_rule(line))
+    assert json.dumps(got[0]) == json.dumps(lark_rule(line))
 
 
 @pytest.mark.parametrize("line", [
@@ -225,3 +226,70 @@ def test_corpus_listings_same_objects_both_ways():
         pytest.skip(f"shared corpus not found at {CORPUS}")
     for path in paths:
         assert_same_listing(path.read_text(errors="replace"), str(path))
+
+
+# ---------------------------------------------------------------- shape keys and the schema check
+
+def _objects_and_keys(text: str):
+    objs, spans, raws, problems, unread, keys = nft_text._read(text, "t.nft", 0, None)
+    return objs, keys
+
+
+def _listing_of(lines: list[str]) -> str:
+    body = "\n".join(f"\t\t{line}" for line in lines)
+    return f"table ip t {{\n\tchain c {{\n{body}\n\t}}\n}}\ntable inet u {{\n\tchain d {{\n{body}\n\t}}\n}}\n"
+
+
+def test_one_shape_key_one_schema_verdict(monkeypatch):
+    """Objects sharing a shape key are all valid or all invalid for the nft -j schema: the key
+    lets `_contribution` check one object per shape."""
+    from nflint.frontends import nft_json
+
+    texts = [TRICKY.read_text(), _kubeproxy_listing(300)]
+    texts += [p.read_text() for p in sorted(DATA.rglob("*.nft"))]
+    lines = rule_texts(TRICKY.read_text(), monkeypatch)
+    rng = random.Random(7)
+    values = ["0", "00", "01", "7", "10", "0x1", "0xg", "1x", "x1", "1.5", "1-2", "0x1-0x2",
+              "x-x", "1.2.3.4/24", "1.2.3.4", "::1", "12345678901234567890", "abc", '"s"']
+    mutants = []
+    for _ in range(1500):
+        words = words_of(rng.choice(lines)) or ["accept"]
+        k = rng.randrange(len(words))
+        if words[k][0] in "0123456789\"" or rng.random() < 0.3:
+            words[k] = rng.choice(values)
+        mutants.append(" ".join(words))
+    texts.append(_listing_of(mutants))
+    validator = nft_json._validator()
+    verdicts: dict = {}
+    checked = 0
+    for text in texts:
+        for obj, key in zip(*_objects_and_keys(text)):
+            if key is None:
+                continue
+            valid = not list(validator.iter_errors(obj))
+            assert verdicts.setdefault(key, valid) == valid, (key, obj)
+            checked += 1
+    assert checked > 800
+    assert False in verdicts.values() and True in verdicts.values()
+
+
+def _plain_contribution(objs, spans, raws, keys, source):
+    from nflint.frontends import nft_json
+    return nft_json.contribution_from_objects(objs, source, spans, fidelity=nft_text.FIDELITY,
+                                              raw_texts=raws)
+
+
+def test_shape_memo_changes_no_model(monkeypatch):
+    """`parse` (schema check once per shape) == the same with the mapper checking every
+    object."""
+    from comparable import comparable_tables
+
+    texts = [(TRICKY.read_text(), str(TRICKY)), (_kubeproxy_listing(2000), "kp.nft")]
+    texts += [(p.read_text(errors="replace"), str(p)) for p in _corpus_listings()]
+    ours = [nft_text.parse(t, s) for t, s in texts]
+    monkeypatch.setattr(nft_text, "_contribution", _plain_contribution)
+    for (text, source), c in zip(texts, ours):
+        plain = nft_text.parse(text, source)
+        assert comparable_tables(c.tables) == comparable_tables(plain.tables), source
+        assert ([(p.message, p.span) for p in c.problems] ==
+                [(p.message, p.span) for p in plain.problems]), source

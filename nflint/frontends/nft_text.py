@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 from lark import Lark, Token, Transformer
@@ -24,6 +25,7 @@ from lark.exceptions import GrammarError, LarkError, UnexpectedCharacters, Unexp
 
 from .. import grammars
 from ..diagnostics import Diagnostic, Severity
+from ..gcpause import BIG_INPUT, gc_paused
 from ..hooks import resolve_priority
 from ..host import Contribution
 from ..matches import UnknownMatch
@@ -42,6 +44,7 @@ _BLOCK_RE = re.compile(
     rf"ct\s+helper|ct\s+timeout|ct\s+expectation)\s+({_NAME})$")
 _HANDLE_RE = re.compile(r"#\s*handle\s+(\d+)")
 _SPECIAL_RE = re.compile(r"[{};#]")
+_SCAN_RE = re.compile(r'[{};#"]')
 _DEFINE_RE = re.compile(r"^(?:re)?define\s+([A-Za-z_][\w-]*)\s*=\s*(.+)$", re.S)
 _VAR_RE = re.compile(r"\$([A-Za-z_][\w-]*)")
 _COMMAND_RE = re.compile(rf"^(?:add|create|insert)\s+(table|chain|rule)\s+"
@@ -773,17 +776,21 @@ def _scan(text: str, notes: "_Notes"):
 
     `{` opens a block when the words before it are a block header (`chain NAME`, `set NAME`,
     ...), otherwise it is part of the statement (an anonymous set, `elements = {`); a statement
-    ends at a newline or `;` outside inline braces and quotes.
+    ends at a newline or `;` outside inline braces and quotes. A statement starts at its first
+    non-blank character. Lines are cut at the special characters only (a 100k-rule listing has
+    ~70k lines with braces: chain headers, closing braces, maps).
     """
     buf: list[str] = []
+    has_text = False  # whether buf holds more than blanks
     start = (0, 0)
     depth = 0
     pending_handle = None
 
     def flush():
-        nonlocal buf, pending_handle
+        nonlocal buf, pending_handle, has_text
         s = "".join(buf).strip()
         buf = []
+        has_text = False
         if s:
             h, pending_handle = pending_handle, None
             return _Stmt(s, start[0], start[1], h)
@@ -796,7 +803,7 @@ def _scan(text: str, notes: "_Notes"):
             line = " " * m.end() + line[m.end():]
         if depth == 0 and not _SPECIAL_RE.search(line):
             # the common case, one statement per line: no braces, `;` or comment
-            if buf and "".join(buf).strip():
+            if has_text:
                 st = flush()
                 if st:
                     yield "stmt", st
@@ -806,21 +813,44 @@ def _scan(text: str, notes: "_Notes"):
                                     pending_handle)
                 pending_handle = None
             buf = []
+            has_text = False
             continue
         i, n = 0, len(line)
         in_str = False
         while i < n:
-            c = line[i]
-            if in_str:
+            if in_str:  # up to the closing quote
+                j = line.find('"', i)
+                if j < 0:
+                    buf.append(line[i:])
+                    break
+                buf.append(line[i:j + 1])
+                in_str = False
+                i = j + 1
+                continue
+            sm = _SCAN_RE.search(line, i)
+            j = sm.start() if sm else n
+            if j > i:  # plain characters: the first non-blank one may start the statement
+                seg = line[i:j]
+                if has_text:
+                    buf.append(seg)
+                else:
+                    lead = len(seg) - len(seg.lstrip())
+                    if lead < len(seg):
+                        start = (lineno, i + lead + 1)
+                        buf = [seg[lead:]]
+                        has_text = True
+                    else:
+                        buf.append(seg)
+            if j >= n:
+                break
+            c = line[j]
+            if c == '"':
+                if not has_text:
+                    start = (lineno, j + 1)
                 buf.append(c)
-                in_str = c != '"'
-            elif c == '"':
-                if not buf or not "".join(buf).strip():
-                    start = (lineno, i + 1)
-                buf.append(c)
-                in_str = True
+                has_text = in_str = True
             elif c == "#":
-                hm = _HANDLE_RE.match(line, i)
+                hm = _HANDLE_RE.match(line, j)
                 if hm:
                     pending_handle = int(hm.group(1))
                 break
@@ -828,16 +858,18 @@ def _scan(text: str, notes: "_Notes"):
                 head = "".join(buf).strip()
                 if depth == 0 and (_TABLE_RE.match(head) or _BLOCK_RE.match(head)):
                     buf = []
+                    has_text = False
                     hdr = _Stmt(head, start[0], start[1])
-                    hm = _HANDLE_RE.search(line, i)
+                    hm = _HANDLE_RE.search(line, j)
                     if hm:
                         hdr.handle = int(hm.group(1))
                     yield "open", hdr
                 else:
                     if not head:
-                        start = (lineno, i + 1)
+                        start = (lineno, j + 1)
                     depth += 1
                     buf.append(c)
+                    has_text = True
             elif c == "}":
                 if depth:
                     depth -= 1
@@ -846,17 +878,14 @@ def _scan(text: str, notes: "_Notes"):
                     st = flush()
                     if st:
                         yield "stmt", st
-                    yield "close", _Stmt("}", lineno, i + 1)
-            elif c == ";" and depth == 0:
+                    yield "close", _Stmt("}", lineno, j + 1)
+            elif depth == 0:  # `;`
                 st = flush()
                 if st:
                     yield "stmt", st
-            else:
-                if not c.isspace() and not "".join(buf).strip():
-                    start = (lineno, i + 1)
-                    buf = []
+            else:  # `;` inside braces is part of the statement
                 buf.append(c)
-            i += 1
+            i = j + 1
         if depth == 0:
             st = flush()
             if st:
@@ -1336,7 +1365,12 @@ class _Reader:
             if lowered != text:
                 self.notes.uppercased.append((st.line, st.column))
                 text = lowered
-        res, err = self._parse_rule(text)
+        fast = self.fast(text) if self.fast is not None else None
+        if fast is not None:  # most lines of a big listing (nft_text_fast.py)
+            res, key = fast
+        else:
+            key = None
+            res, err = self._parse_rule(text)
         if res is None:
             if not isinstance(err, UnexpectedInput):
                 self.problem(st.line, st.column, f"rule in chain {blk.name}: cannot read it "
@@ -1362,17 +1396,14 @@ class _Reader:
             body["comment"] = comment
         if st.handle is not None:
             body["handle"] = st.handle
-        acc.rules.append(({"rule": body}, self.span(st.line, st.column), st.text))
+        if key is not None:
+            key = (fam, st.handle is None, key)
+        acc.rules.append(({"rule": body}, self.span(st.line, st.column), st.text, key))
 
     def _parse_rule(self, text: str):
         """`_try(text, "rule")`, memoised per listing: listings repeat rules that differ only in
         their counter, so the text is keyed with `counter packets 0 bytes 0`. A repeat gets a
-        fresh copy through JSON (used only if JSON gives the parse back equal). The fast path
-        comes first: it reads the common lines to the same objects in a fraction of the time."""
-        if self.fast is not None:
-            res = self.fast(text)
-            if res is not None:
-                return res, None
+        fresh copy through JSON (used only if JSON gives the parse back equal)."""
         m = _COUNTER_RE.search(text) if text.count("counter") == 1 else None
         key = text if m is None else f"{text[:m.start()]}counter packets 0 bytes 0{text[m.end():]}"
         kept = self._rule_memo.get(key)
@@ -1428,16 +1459,31 @@ class _Reader:
                          f"on {len(self.notes.uppercased)} line(s): nft itself rejects them",
                          Severity.INFO)
 
-    def objects(self) -> tuple[list, list, list]:
-        objs, spans, raws = [], [], []
+    def objects(self) -> tuple[list, list, list, list]:
+        """The objects in nft -j order, their spans, raw texts and shape keys (see
+        `_contribution`; None: validate this one)."""
+        objs, spans, raws, keys = [], [], [], []
         for acc in self.tables.values():
-            groups = [[acc.obj, acc.span, ""]] + [[o, s, ""] for o, s in acc.chains.values()]
-            groups += [[o, s, ""] for o, s in acc.sets + acc.objects + acc.flowtables]
-            for o, s, r in groups + [list(r) for r in acc.rules]:
+            objs.append(acc.obj)
+            spans.append(acc.span)
+            raws.append("")
+            keys.append(None)
+            for o, s in acc.chains.values():
+                objs.append(o)
+                spans.append(s)
+                raws.append("")
+                keys.append(_chain_shape(o["chain"]))
+            for o, s in acc.sets + acc.objects + acc.flowtables:
+                objs.append(o)
+                spans.append(s)
+                raws.append("")
+                keys.append(None)
+            for o, s, r, k in acc.rules:
                 objs.append(o)
                 spans.append(s)
                 raws.append(r)
-        return objs, spans, raws
+                keys.append(k)
+        return objs, spans, raws, keys
 
 
 def _lower_keywords(text: str) -> str:
@@ -1486,15 +1532,70 @@ def _read(text: str, source: str, line_offset: int, hint: dict | None, fast: boo
             r.problem(st.line, st.column, f"cannot read this statement ({type(e).__name__}: "
                       f"{e})")
     r.finish(lines)
-    objs, spans, raws = r.objects()
-    return objs, spans, raws, r.problems, r.unread
+    objs, spans, raws, keys = r.objects()
+    return objs, spans, raws, r.problems, r.unread, keys
 
 
 def read_objects(text: str, source: str, *, line_offset: int = 0, hint: dict | None = None,
                  fast: bool = True):
     """(objects, spans, raw texts, problems): the listing as `nft -j list ruleset` objects.
     `fast=False` sends every rule line to Lark (the tests compare both paths)."""
-    return _read(text, source, line_offset, hint, fast)[:4]
+    with gc_paused() if len(text) > BIG_INPUT else nullcontext():
+        return _read(text, source, line_offset, hint, fast)[:4]
+
+
+@functools.lru_cache(maxsize=1)
+def _enum_words() -> frozenset[str]:
+    """Every string the nft -j schema enumerates somewhere (families, hooks, policies...)."""
+    words: set[str] = set()
+
+    def walk(x) -> None:
+        if isinstance(x, dict):
+            words.update(v for v in x.get("enum", ()) if isinstance(v, str))
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(json.loads(grammars.read("nft.schema.json")))
+    return frozenset(words)
+
+
+def _chain_shape(body: dict) -> tuple | None:
+    """What the schema can tell apart in a chain object: its keys in order, the type of each
+    value and the strings it enumerates (the schema has no patterns or bounds); None for
+    anything else (lists, floats): validated on its own."""
+    enums = _enum_words()
+    out = []
+    for k, v in body.items():
+        t = type(v)
+        if t is str:
+            out.append((k, v if v in enums else None))
+        elif t is int:
+            out.append((k, int))
+        else:
+            return None
+    return tuple(out)
+
+
+def _contribution(objs: list, spans: list, raws: list, keys: list, source: str) -> Contribution:
+    """`nft_json.contribution_from_objects`, but an object whose shape key (from the fast path
+    for a rule, `_chain_shape` for a chain) belongs to an object already found valid skips the
+    schema check: that check re-serialises every object (~40 us each; a 100k-rule listing has
+    140k objects of a few hundred shapes). Objects without a key are checked as there."""
+    from .nft_json import _Builder
+
+    b = _Builder(source, FIDELITY)
+    valid: set = set()
+    with gc_paused(freeze=len(objs) > 10_000):
+        for obj, span, raw, key in zip(objs, spans, raws, keys):
+            if key is None or key not in valid:
+                if not b.check(obj, span, None):
+                    continue
+                if key is not None:
+                    valid.add(key)
+            b.add(obj, span, raw)
+        return b.finish()
 
 
 def _keep_unread(tables: list[Table], unread: dict) -> list[Table]:
@@ -1525,10 +1626,9 @@ def _with_unread(rule: Rule, unread: tuple[list[str], bool] | None) -> Rule:
 def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = None
           ) -> Contribution:
     """The nflint frontend entry point for `nft list ruleset` text."""
-    from .nft_json import contribution_from_objects
-
-    objs, spans, raws, problems, unread = _read(text, source, line_offset, hint)
-    c = contribution_from_objects(objs, source, spans, fidelity=FIDELITY, raw_texts=raws)
+    with gc_paused() if len(text) > BIG_INPUT else nullcontext():
+        objs, spans, raws, problems, unread, keys = _read(text, source, line_offset, hint)
+    c = _contribution(objs, spans, raws, keys, source)
     c.problems[:0] = problems
     if unread:
         c.tables = _keep_unread(c.tables, unread)

@@ -39,6 +39,8 @@ FIBRESULTS = frozenset(("oifname", "oif", "type"))
 VERDICTS = frozenset(("accept", "drop", "continue", "return"))
 NATFLAGS = frozenset(("random", "fully-random", "persistent", "netmap"))
 REJECT_TYPES = frozenset(("icmpx", "icmpv6", "icmp", "tcp"))
+LOG_LEVELS = frozenset(("emerg", "alert", "crit", "err", "warn", "notice", "info", "debug",
+                        "audit"))
 
 
 class _GiveUp(Exception):
@@ -62,8 +64,25 @@ def words_of(text: str) -> list[str] | None:
     return out
 
 
+_DIGIT_CLASS = str.maketrans("23456789", "11111111")
+_DIGIT_RUN = re.compile(r"1[01]*")  # after _DIGIT_CLASS: a run led by a digit 1-9
+_LONG_NUMBER = re.compile(r"[01][01a-fA-Fx]{18}")  # may be an int too wide for `atom_text`
+_STRING = re.compile(r'"[^"]*"')
+TARGET = "\x01"  # stands for a jump/goto target in a shape key
+
+
 class FastRules:
-    """`parse(text)` -> what `Lark.parse(text, start="rule")` returns, or None."""
+    """`parse(text)` -> (what `Lark.parse(text, start="rule")` returns, shape key), or None.
+
+    The shape key stands for the schema validity of the rule object built from the result, so
+    nft -j's schema check runs once per shape instead of once per rule: it is the rule's words
+    with quoted strings and jump/goto targets blanked (the schema takes any string there) and
+    each run of digits led by 1-9 written as `1` (counters, addresses and ports fall together;
+    the schema has no bounds). Zeros leading a run, and every other character, are kept: they
+    decide which words are numbers, prefixes, ranges or enum words. A word that may be an
+    integer wider than `atom_text` reads as one gets no key. Enum positions (log level, numgen
+    mode, NAT family, reject type, fib result) only take words the fast path knows.
+    """
 
     def __init__(self, parser: Lark, transformer, atom_text) -> None:
         self.t = transformer
@@ -90,9 +109,16 @@ class FastRules:
         if not words:
             return None
         try:
-            return self._rule(words)
+            result = self._rule(words)
         except (_GiveUp, IndexError, ValueError, KeyError, TypeError, AttributeError):
             return None
+        key = " ".join(words)  # with the targets blanked by now
+        if '"' in key:
+            key = _STRING.sub('""', key)
+        key = key.translate(_DIGIT_CLASS)
+        if _LONG_NUMBER.search(key):
+            return result, None
+        return result, _DIGIT_RUN.sub("1", key)
 
     def _rule(self, words: list[str]):
         items = []
@@ -196,8 +222,8 @@ class FastRules:
                 raise _GiveUp
             return t.fib([*flags, result]), i + 1
         if w == "numgen":
-            mode = self._atom_only(words[i + 1])
-            if words[i + 2] != "mod":
+            mode = words[i + 1]
+            if mode not in ("inc", "random") or words[i + 2] != "mod":
                 raise _GiveUp
             items = [mode, self.atom(self._atom_only(words[i + 3]))]
             i += 4
@@ -264,8 +290,9 @@ class FastRules:
         if w in ("jump", "goto"):
             target = words[i + 1]
             comma = target[-1] == ","
-            return self.t.jump([w, self._atom_only(target[:-1] if comma else target)]), \
-                i + 2, comma
+            verdict = self.t.jump([w, self._atom_only(target[:-1] if comma else target)])
+            words[i + 1] = TARGET + "," if comma else TARGET
+            return verdict, i + 2, comma
         comma = w[-1] == ","
         if comma:
             w = w[:-1]
@@ -307,7 +334,9 @@ class FastRules:
         return self.t.verdict([words[i]]), i + 1
 
     def _jump(self, words: list[str], i: int):
-        return self.t.jump([words[i], self._atom_only(words[i + 1])]), i + 2
+        verdict = self.t.jump([words[i], self._atom_only(words[i + 1])])
+        words[i + 1] = TARGET
+        return verdict, i + 2
 
     def _counter(self, words: list[str], i: int):
         if i + 1 < len(words) and words[i + 1] == "packets":
@@ -370,8 +399,8 @@ class FastRules:
             w = words[i]
             if w == "prefix" and words[i + 1][0] == '"':
                 opts.append(t.lo_prefix([Token("STRING", words[i + 1])]))
-            elif w == "level":
-                opts.append(t.lo_level([self._atom_only(words[i + 1])]))
+            elif w == "level" and words[i + 1] in LOG_LEVELS:
+                opts.append(t.lo_level([words[i + 1]]))
             elif w == "group":
                 opts.append(t.lo_group([self.atom(self._atom_only(words[i + 1]))]))
             else:
