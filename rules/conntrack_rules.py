@@ -252,8 +252,8 @@ class _SettledClasses:
 
 def _invalid_probes(host, family, settled: _SettledClasses):
     """(nat rule, INVALID packet, why, class hint or None) for every NATed path that crosses
-    the forward hook; a DNAT probe whose hint `settled` knows is skipped unbuilt (its packet
-    would be the same as an earlier one's class mate, so nothing it could say is new)."""
+    the forward hook; a DNAT probe whose hint says its class already ran to an answer is
+    skipped unbuilt: it could only repeat that answer."""
     topo = HostIndex.of(host).topology
     local = local_addresses(host)
     local_v4 = {int(a) for a in local if a.version == 4}
