@@ -65,8 +65,9 @@ class Routing:
                 if not any(x.network == a.network and x.dev == name for x in routes):
                     routes.append(RouteEntry(a.network, name, None, "unicast", 0,
                                              "connected (from addresses)"))
-        for ip, bridge in topo.inferred.items():
-            if not any(ip in x.network for x in routes if x.network.prefixlen):
+        known = [x.network for x in routes if x.network.prefixlen]  # before the /32s added
+        for ip, bridge in topo.inferred.items():  # below, which cover only their own address
+            if not any(ip in net for net in known):
                 routes.append(RouteEntry(ipaddress.ip_network(ip), bridge, None, "unicast", 0,
                                          "assumed from Docker's DNAT guard"))
         self.routes = routes
