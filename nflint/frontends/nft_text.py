@@ -45,6 +45,7 @@ _BLOCK_RE = re.compile(
 _HANDLE_RE = re.compile(r"#\s*handle\s+(\d+)")
 _SPECIAL_RE = re.compile(r"[{};#]")
 _SCAN_RE = re.compile(r'[{};#"]')
+_ANNOTATION_ANY = re.compile(r"\(\d+\)|->|<-|[↓↑→←⇒]|=>")  # could a line start with one?
 _DEFINE_RE = re.compile(r"^(?:re)?define\s+([A-Za-z_][\w-]*)\s*=\s*(.+)$", re.S)
 _VAR_RE = re.compile(r"\$([A-Za-z_][\w-]*)")
 _COMMAND_RE = re.compile(rf"^(?:add|create|insert)\s+(table|chain|rule)\s+"
@@ -52,6 +53,7 @@ _COMMAND_RE = re.compile(rf"^(?:add|create|insert)\s+(table|chain|rule)\s+"
 # Hand annotations people add to pasted listings: "(1)->", "->(2)", "↓", "(3)(4)->".
 _ANNOTATION_RE = re.compile(r"^[ \t]*(?:(?:\(\d+\)|->|<-|[↓↑→←⇒]|=>)[ \t]*)+")
 _UPPER_WORD_RE = re.compile(r"\b[A-Z][A-Z\-]+\b")
+_CHAIN_PROPS = ("type", "policy", "device", "devices", "comment")
 
 _UNITS = {"bytes": 1, "kbytes": 1024, "mbytes": 1024 ** 2, "gbytes": 1024 ** 3}
 _TIME_RE = re.compile(r"(\d+)(ms|d|h|m|s)")
@@ -796,11 +798,24 @@ def _scan(text: str, notes: "_Notes"):
             return _Stmt(s, start[0], start[1], h)
         return None
 
+    annotated = _ANNOTATION_ANY.search(text) is not None
     for lineno, line in enumerate(text.split("\n"), 1):
-        m = _ANNOTATION_RE.match(line)
+        m = _ANNOTATION_RE.match(line) if annotated else None
         if m and m.end() < len(line) and any(c in m.group() for c in "()->↓↑→←⇒="):
             notes.annotation(lineno, m.group().strip())
             line = " " * m.end() + line[m.end():]
+        if depth == 0 and not has_text:  # the shapes of a listing's brace lines, in one go
+            stripped = line.strip()
+            if stripped == "}":
+                yield "close", _Stmt("}", lineno, line.index("}") + 1)
+                buf = []
+                continue
+            if stripped[-1:] == "{" and not _SCAN_RE.search(stripped, 0, len(stripped) - 1):
+                head = stripped[:-1].strip()
+                if _TABLE_RE.match(head) or _BLOCK_RE.match(head):
+                    yield "open", _Stmt(head, lineno, len(line) - len(line.lstrip()) + 1)
+                    buf = []
+                    continue
         if depth == 0 and not _SPECIAL_RE.search(line):
             # the common case, one statement per line: no braces, `;` or comment
             if has_text:
@@ -1271,8 +1286,7 @@ class _Reader:
         elif top.kind == "table":
             self.prop(st, "table_prop", self.table_acc().obj["table"], "table property")
         elif top.kind == "chain":
-            first = st.text.split(None, 1)[0]
-            if first in ("type", "policy", "device", "devices", "comment"):
+            if st.text.startswith(_CHAIN_PROPS) and st.text.split(None, 1)[0] in _CHAIN_PROPS:
                 self.chain_prop(st, top)
             else:
                 self.rule(st, top)
@@ -1360,7 +1374,7 @@ class _Reader:
 
     def rule(self, st: _Stmt, blk: _Block) -> None:
         text = st.text
-        if _UPPER_WORD_RE.search(text):
+        if not text.islower() and _has_upper_keyword(text):
             lowered = _lower_keywords(text)
             if lowered != text:
                 self.notes.uppercased.append((st.line, st.column))
@@ -1390,8 +1404,12 @@ class _Reader:
             exprs, comment = res
         acc = self.table_acc()
         fam = blk.family
+        if "reject" in text:
+            exprs = [_complete(e, fam) for e in exprs]
+        elif type(exprs) is not list:
+            exprs = list(exprs)
         body = {"family": fam, "table": acc.obj["table"]["name"], "chain": blk.name,
-                "expr": [_complete(e, fam) for e in exprs]}
+                "expr": exprs}
         if comment is not None:
             body["comment"] = comment
         if st.handle is not None:
@@ -1486,10 +1504,22 @@ class _Reader:
         return objs, spans, raws, keys
 
 
+def _has_upper_keyword(text: str) -> bool:
+    """Whether an upper-case word of `text` is a keyword in lower case: kube-proxy's chain
+    names (`service-XCYJZCOA-...`) hold upper-case words on most rules, and are no keyword."""
+    upper = _UPPER_WORD_RE.findall(text)
+    return bool(upper) and not _keyword_set().isdisjoint(map(str.lower, upper))
+
+
+@functools.lru_cache(maxsize=1)
+def _keyword_set() -> frozenset[str]:
+    return frozenset(_keywords().values())
+
+
 def _lower_keywords(text: str) -> str:
     """`COUNTER` -> `counter` (pasted from a blog that upper-cased them); a chain name after
     jump/goto stays as it is, even when it spells a keyword."""
-    kw = set(_keywords().values())
+    kw = _keyword_set()
 
     def fix(m: re.Match) -> str:
         word = m.group()

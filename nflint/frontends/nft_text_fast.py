@@ -20,7 +20,7 @@ import re
 
 from lark import Lark, Token
 
-_OUTSIDE_PRINTABLE = re.compile(r"[^\t\x20-\x7e]").search  # odd spaces, control bytes, unicode
+_OUTSIDE_PRINTABLE = re.compile(r"[^\t\x20-\x7e]").search  # odd spaces, newlines, controls
 
 PROTOS = frozenset(("ip6", "ip", "tcp", "udplite", "udp", "sctp", "dccp", "icmpv6", "icmp", "igmp",
                     "ah", "esp", "comp", "ether", "vlan", "arp", "th", "gre", "hbh", "frag",
@@ -64,9 +64,9 @@ def words_of(text: str) -> list[str] | None:
     return out
 
 
-_DIGIT_CLASS = str.maketrans("23456789", "11111111")
-_DIGIT_RUN = re.compile(r"1[01]*")  # after _DIGIT_CLASS: a run led by a digit 1-9
-_LONG_NUMBER = re.compile(r"[01][01a-fA-Fx]{18}")  # may be an int too wide for `atom_text`
+_DIGIT_CLASS = bytes.maketrans(b"23456789", b"11111111")
+_DIGIT_RUN = re.compile(rb"1[01]*")  # after _DIGIT_CLASS: a run led by a digit 1-9
+_LONG_NUMBER = re.compile(rb"[01][01a-fA-Fx]{18}")  # may be an int too wide for `atom_text`
 _STRING = re.compile(r'"[^"]*"')
 TARGET = "\x01"  # stands for a jump/goto target in a shape key
 
@@ -86,7 +86,8 @@ class FastRules:
 
     def __init__(self, parser: Lark, transformer, atom_text) -> None:
         self.t = transformer
-        self.atom = atom_text
+        self.atom_text = atom_text
+        self._atoms: dict[str, object] = {}  # word -> atom_text(word): ports, protocols, CIDRs
         self.atom_word = re.compile(parser.get_terminal("ATOM").pattern.to_regexp()).fullmatch
         self.setref_word = re.compile(parser.get_terminal("SETREF").pattern.to_regexp()).fullmatch
         self.keywords = frozenset(t.pattern.value for t in parser.terminals
@@ -102,8 +103,17 @@ class FastRules:
         assert set(self.starters) <= self.keywords, set(self.starters) - self.keywords
         self._notrack_json = t.notrack_stmt
 
+    def atom(self, w: str):
+        """`atom_text(w)`, remembered (values are only read, so a prefix dict may be shared)."""
+        v = self._atoms.get(w)
+        if v is None:
+            v = self.atom_text(w)
+            if len(self._atoms) < 50_000:
+                self._atoms[w] = v
+        return v
+
     def parse(self, text: str):
-        if "\n" in text or _OUTSIDE_PRINTABLE(text):
+        if not text.isascii() or (not text.isprintable() and _OUTSIDE_PRINTABLE(text)):
             return None
         words = words_of(text)
         if not words:
@@ -115,10 +125,10 @@ class FastRules:
         key = " ".join(words)  # with the targets blanked by now
         if '"' in key:
             key = _STRING.sub('""', key)
-        key = key.translate(_DIGIT_CLASS)
+        key = key.encode().translate(_DIGIT_CLASS)  # ASCII: checked above
         if _LONG_NUMBER.search(key):
             return result, None
-        return result, _DIGIT_RUN.sub("1", key)
+        return result, _DIGIT_RUN.sub(b"1", key)
 
     def _rule(self, words: list[str]):
         items = []
@@ -342,9 +352,15 @@ class FastRules:
         if i + 1 < len(words) and words[i + 1] == "packets":
             if words[i + 3] != "bytes":
                 raise _GiveUp
-            packets = self.atom(self._atom_only(words[i + 2]))
-            return self.t.counter_stmt([packets, self.atom(self._atom_only(words[i + 4]))]), i + 5
+            return self.t.counter_stmt([self._count(words[i + 2]), self._count(words[i + 4])]), \
+                i + 5
         return self.t.counter_stmt([]), i + 1
+
+    def _count(self, w: str):
+        """A counter value: plain decimal digits are what `atom_text` reads as int(w, 0)."""
+        if w.isdigit() and len(w) <= 18 and (w[0] != "0" or len(w) == 1):
+            return int(w)
+        return self.atom_text(self._atom_only(w))
 
     def _comment(self, words: list[str], i: int):
         w = words[i + 1]
