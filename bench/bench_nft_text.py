@@ -1,19 +1,29 @@
 #!/usr/bin/env python3
-"""Speed of the `nft list ruleset` text frontend on a generated listing.
+"""Speed of the `nft list ruleset` text frontend.
 
-Generates a listing of --rules rules in the shapes nft prints (Docker/firewalld/kube-proxy-like:
-interface and address matches, port sets, ct state, counters, vmaps, jumps, DNAT), then times,
-in this process: building the parser (Lark's disk cache makes the second build cheap), the
-text -> nft -j objects rewrite alone, and the whole frontend (rewrite + the nft -j mapper).
-Medians of --runs; wall and CPU time both shown (the machine is shared and noisy).
+Two listings: `kubeproxy` (bench/gen_nft_text.py: kube-proxy's nftables mode, the same ruleset
+bench/gen_nft_json.py writes as nft -j, as nft 1.0.6 lists it) and `templates` (the mixed
+Docker/firewalld-like lines below). Each size is measured in a fresh process (so peak RSS is
+that measurement's alone): the text -> nft -j objects rewrite (`read_objects`), the whole
+frontend (`parse`: rewrite + the nft -j mapper), and with `--lark-rules` the same listing with
+every rule line sent to Lark (`fast=False`), the speed before the fast path. CPU and wall time
+both shown: the machine is shared and noisy, compare CPU.
 
-    python bench/bench_nft_text.py [--rules 10000] [--runs 3]
+    python bench/bench_nft_text.py                                 # kube-proxy 10k, 100k, 300k
+    python bench/bench_nft_text.py --sizes 10000 --listing templates --lark-rules 10000
 """
 from __future__ import annotations
 
 import argparse
-import statistics
+import importlib.util
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
 
 TEMPLATES = [
     'iifname "eth{a}" ip saddr 198.18.{b}.{c} tcp dport {p} counter packets {n} bytes {m} accept',
@@ -32,6 +42,7 @@ TEMPLATES = [
 
 
 def listing(rules: int) -> str:
+    """The `templates` listing (also read by tests/test_nft_text_fast.py)."""
     out = ["table ip bench {"]
     per_chain = 100
     for ch in range(max(1, rules // per_chain)):
@@ -48,38 +59,73 @@ def listing(rules: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def timed(fn, runs: int):
-    walls, cpus, result = [], [], None
-    for _ in range(runs):
-        t0, c0 = time.perf_counter(), time.process_time()
-        result = fn()
-        walls.append(time.perf_counter() - t0)
-        cpus.append(time.process_time() - c0)
-    return statistics.median(walls), statistics.median(cpus), result
+def kubeproxy(rules: int) -> str:
+    spec = importlib.util.spec_from_file_location("gen_nft_text", HERE / "gen_nft_text.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.listing(mod._json_generator().Dump(42).build(rules)["nftables"])
+
+
+def child(path: str, what: str) -> None:
+    """One measurement in this (fresh) process; prints one JSON line."""
+    import resource
+
+    from nflint.frontends import nft_text
+
+    text = Path(path).read_text()
+    nft_text._parser()
+    nft_text._fast()
+    import nflint.frontends.nft_json  # noqa: F401 - imports are not the frontend's time
+    c0, w0 = time.process_time(), time.perf_counter()
+    if what == "parse":
+        c = nft_text.parse(text, "bench.nft")
+        rules = sum(len(ch.rules) for t in c.tables for ch in t.chains)
+        problems = len(c.problems)
+    else:
+        objs, _, _, found = nft_text.read_objects(text, "bench.nft", fast=what != "lark")
+        rules = sum(1 for o in objs if "rule" in o)
+        problems = len(found)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(json.dumps({"rules": rules, "cpu": cpu, "wall": wall, "rss": rss,
+                      "problems": problems}), flush=True)
+    os._exit(0)  # freeing the model is not the frontend's time
+
+
+def measure(path: Path, what: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", str(path), what], check=True,
+                         capture_output=True, text=True, timeout=3600).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rules", type=int, default=10000)
-    ap.add_argument("--runs", type=int, default=3)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 300_000])
+    ap.add_argument("--listing", choices=("kubeproxy", "templates"), default="kubeproxy")
+    ap.add_argument("--lark-rules", type=int, default=10_000,
+                    help="also time the Lark-only rewrite at this size (0: no)")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    text = listing(args.rules)
-
-    t0 = time.perf_counter()
-    from nflint.frontends import nft_text
-    nft_text._parser()
-    build = time.perf_counter() - t0
-    print(f"import + parser build: {build * 1000:.0f} ms (Lark cache=True)")
-
-    wall, cpu, res = timed(lambda: nft_text.read_objects(text, "bench.nft"), args.runs)
-    n = sum(1 for o in res[0] if "rule" in o)
-    assert n == args.rules and not res[3], (n, res[3][:3])
-    print(f"text -> nft -j objects: {n} rules in {wall:.2f} s wall / {cpu:.2f} s CPU "
-          f"= {n / wall:,.0f} rules/s")
-    wall, cpu, c = timed(lambda: nft_text.parse(text, "bench.nft"), args.runs)
-    rules = sum(len(ch.rules) for t in c.tables for ch in t.chains)
-    print(f"whole frontend (with the nft -j mapper): {rules} rules in {wall:.2f} s wall / "
-          f"{cpu:.2f} s CPU = {rules / wall:,.0f} rules/s")
+    if args.child:
+        child(*args.child)
+    (HERE / "out").mkdir(exist_ok=True)
+    make = kubeproxy if args.listing == "kubeproxy" else listing
+    sizes = sorted(set(args.sizes + ([args.lark_rules] if args.lark_rules else [])))
+    print(f"{'what':<34} {'rules':>8} {'CPU s':>7} {'wall s':>7} {'rules/s (CPU)':>14} "
+          f"{'peak MB':>8}")
+    for n in sizes:
+        path = HERE / "out" / f"nft-text-{args.listing}-{n}.nft"
+        if not path.exists():
+            path.write_text(make(n))
+        whats = (["read", "parse"] if n in args.sizes else []) + (
+            ["lark"] if n == args.lark_rules else [])
+        for what in whats:
+            r = measure(path, what)
+            label = {"read": "rewrite (fast path + Lark)", "parse": "whole frontend",
+                     "lark": "rewrite, every rule via Lark"}[what]
+            print(f"{label:<34} {r['rules']:>8} {r['cpu']:>7.2f} {r['wall']:>7.2f} "
+                  f"{r['rules'] / r['cpu']:>14,.0f} {r['rss']:>8}")
+            assert r["problems"] == 0, r
 
 
 if __name__ == "__main__":

@@ -1612,13 +1612,15 @@ def _contribution(objs: list, spans: list, raws: list, keys: list, source: str) 
     """`nft_json.contribution_from_objects`, but an object whose shape key (from the fast path
     for a rule, `_chain_shape` for a chain) belongs to an object already found valid skips the
     schema check: that check re-serialises every object (~40 us each; a 100k-rule listing has
-    140k objects of a few hundred shapes). Objects without a key are checked as there."""
+    140k objects of a few hundred shapes). Objects without a key are checked as there.
+    Empties `objs` as it goes."""
     from .nft_json import _Builder
 
     b = _Builder(source, FIDELITY)
     valid: set = set()
     with gc_paused(freeze=len(objs) > 10_000):
-        for obj, span, raw, key in zip(objs, spans, raws, keys):
+        for i, (span, raw, key) in enumerate(zip(spans, raws, keys)):
+            obj, objs[i] = objs[i], None  # freed once mapped: a lower peak on big listings
             if key is None or key not in valid:
                 if not b.check(obj, span, None):
                     continue
