@@ -35,19 +35,21 @@ def _corpus_listings() -> list[Path]:
                 if row["format"] == "nft-text"]
 
 
-def _kubeproxy_listing(rules: int) -> str:
-    spec = importlib.util.spec_from_file_location("gen_nft_text", ROOT / "bench" / "gen_nft_text.py")
+def _bench_module(name: str):
+    """A script of bench/ as a module (its listing generators)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    return mod
+
+
+def _kubeproxy_listing(rules: int) -> str:
+    mod = _bench_module("gen_nft_text")
     return mod.listing(mod._json_generator().Dump(7).build(rules)["nftables"])
 
 
 def _bench_listing(rules: int) -> str:
-    spec = importlib.util.spec_from_file_location("bench_nft_text",
-                                                  ROOT / "bench" / "bench_nft_text.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.listing(rules)
+    return _bench_module("bench_nft_text").listing(rules)
 
 
 def rule_texts(text: str, monkeypatch) -> list[str]:
