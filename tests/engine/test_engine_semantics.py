@@ -257,3 +257,24 @@ def test_stray_synack_times_the_client_out_rather_than_resetting_it():
              for d in r.diagnostics if d.code == "NF107"]
     assert found and all("connect() times out" in d.message and "reset by peer" not in d.message
                          for d in found), [d.message for d in found]
+
+
+def test_masquerade_out_a_device_the_dumps_do_not_show_is_assumed_not_dropped():
+    """Without `ip route`, the way out is a default route through a device nflint cannot see;
+    the kernel drops a MASQUERADE only when the device really has no address."""
+    from nflint.inputs import InputText
+    from engine_scenarios import ROUTER_ADDR
+    masq = ("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+            ":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n")
+    unseen = simulate(router(filter_table() + masq), Flow(LAN, "192.0.2.50", "tcp", dport=80,
+                                                          exchange=False))
+    assert unseen.fate.kind == "sent"
+    assert unseen.request.arrived.startswith("tcp 192.0.2.254:")
+    assert any("stands for it" in a for a in unseen.assumptions)
+    wg0 = ROUTER_ADDR + ("4: wg0: <POINTOPOINT,NOARP,UP,LOWER_UP> mtu 1420 qdisc noqueue state "
+                         "UNKNOWN group default qlen 1000\n    link/none \n")
+    host, _ = load([InputText("ip-addr.txt", wg0), InputText("ip-route.txt", "default dev wg0\n"),
+                    InputText("sysctl.txt", "net.ipv4.ip_forward = 1\n"),
+                    InputText("rules.txt", filter_table() + masq)])
+    bare = simulate(host, Flow(LAN, "192.0.2.50", "tcp", dport=80, exchange=False))
+    assert bare.fate.kind == "dropped" and bare.fate.reason == "masquerade-no-address"
