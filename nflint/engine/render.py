@@ -5,6 +5,8 @@ through the formatter plugins instead.
 """
 from __future__ import annotations
 
+import re
+
 from .trace import Fate, PacketTrace, Step, Trace
 
 JSON_VERSION = 1
@@ -94,8 +96,28 @@ def render_text(trace: Trace, *, reply: bool = True) -> str:
     if trace.assumptions:
         lines.append("")
         lines.append("assumptions:")
-        lines.extend(f"  - {a}" for a in trace.assumptions)
+        lines.extend(f"  - {a}" for a in shown_assumptions(trace.assumptions))
     return "\n".join(lines) + "\n"
+
+
+_NUMBERS = re.compile(r"[0-9a-f]*[0-9][0-9a-f]*", re.I)
+_ALIKE_SHOWN = 3
+
+
+def shown_assumptions(assumptions) -> list[str]:
+    """The assumptions for reading: one that differs from others only in its addresses and
+    numbers (kube-proxy: one per endpoint) is shown a few times, then counted. JSON keeps all."""
+    groups: dict[str, list[str]] = {}
+    for a in assumptions:
+        groups.setdefault(_NUMBERS.sub("#", a), []).append(a)
+    out = []
+    for alike in groups.values():
+        out.extend(alike[:_ALIKE_SHOWN])
+        if len(alike) > _ALIKE_SHOWN + 1:
+            out[-1:] = [out[-1], f"... and {len(alike) - _ALIKE_SHOWN} more like these"]
+        elif len(alike) == _ALIKE_SHOWN + 1:
+            out.append(alike[-1])
+    return out
 
 
 # -- JSON ----------------------------------------------------------------------------------

@@ -81,3 +81,16 @@ def test_facts_without_rules_still_trace(tmp_path):
             "--proto", "icmp", "--reply")
     assert r.exit_code == 0, r.output
     assert "outcome: SENT" in r.output or "outcome: DELIVERED" in r.output
+
+
+def test_assumptions_alike_but_for_their_numbers_are_counted_in_the_text():
+    from nflint.engine.render import shown_assumptions
+    many = [f"10.0.0.{i} assumed to be a container on docker0" for i in range(2, 40)]
+    few = ["ip_forward assumed 1", "the route to 10.1.0.1 is unknown",
+           "the route to 10.1.0.2 is unknown"]
+    shown = shown_assumptions(few[:1] + many + few[1:])
+    assert shown[0] == "ip_forward assumed 1"
+    assert shown[1:4] == many[:3] and shown[4] == "... and 35 more like these"
+    assert shown[5:] == few[1:]  # two alike: both shown
+    four = [f"x {i}" for i in range(4)]
+    assert shown_assumptions(four) == four  # one more than the cut: shown, not counted
