@@ -244,7 +244,7 @@ def _listing_of(lines: list[str]) -> str:
 
 def test_one_shape_key_one_schema_verdict(monkeypatch):
     """Objects sharing a shape key are all valid or all invalid for the nft -j schema: the key
-    lets `_contribution` check one object per shape."""
+    lets `contribution_from_objects` check one object per shape."""
     from nflint.frontends import nft_json
 
     texts = [TRICKY.read_text(), _kubeproxy_listing(300)]
@@ -275,10 +275,10 @@ def test_one_shape_key_one_schema_verdict(monkeypatch):
     assert False in verdicts.values() and True in verdicts.values()
 
 
-def _plain_contribution(objs, spans, raws, keys, source):
+def _every_object_checked(objs, source, spans, **options):
     from nflint.frontends import nft_json
-    return nft_json.contribution_from_objects(objs, source, spans, fidelity=nft_text.FIDELITY,
-                                              raw_texts=raws)
+    options.pop("shape_keys")
+    return nft_json.contribution_from_objects(objs, source, spans, **options)
 
 
 def test_shape_memo_changes_no_model(monkeypatch):
@@ -289,7 +289,7 @@ def test_shape_memo_changes_no_model(monkeypatch):
     texts = [(TRICKY.read_text(), str(TRICKY)), (_kubeproxy_listing(2000), "kp.nft")]
     texts += [(p.read_text(errors="replace"), str(p)) for p in _corpus_listings()]
     ours = [nft_text.parse(t, s) for t, s in texts]
-    monkeypatch.setattr(nft_text, "_contribution", _plain_contribution)
+    monkeypatch.setattr(nft_text, "contribution_from_objects", _every_object_checked)
     for (text, source), c in zip(texts, ours):
         plain = nft_text.parse(text, source)
         assert comparable_tables(c.tables) == comparable_tables(plain.tables), source

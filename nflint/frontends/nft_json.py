@@ -470,15 +470,27 @@ def _object_key(obj: object) -> bytes | None:
 
 def contribution_from_objects(objects: list, source: str, spans: list[Span] | None = None, *,
                               fidelity: str = FIDELITY, raw_texts: Sequence[str] | None = None,
-                              validate: bool = True) -> Contribution:
-    """Validate and map the objects of one `nftables` array (see the module docstring)."""
+                              validate: bool = True, shape_keys: Sequence | None = None,
+                              release: bool = False) -> Contribution:
+    """Validate and map the objects of one `nftables` array (see the module docstring).
+
+    `shape_keys` (nft text's fast path): per object, a key (or None) that only objects of one
+    schema shape share, so an object whose key already passed skips the check, which
+    re-serialises the object (~40 us; 140k objects of a few hundred shapes in a 100k-rule
+    listing). `release`: each object leaves `objects` once mapped (a lower peak)."""
     b = _Builder(source, fidelity)
+    passed: set = set()
     with gc_paused(freeze=len(objects) > 10_000):
         for i, obj in enumerate(objects):
+            if release:
+                objects[i] = None
             span = spans[i] if spans is not None else Span(source, pointer=f"/nftables/{i}")
-            if validate:
+            key = shape_keys[i] if shape_keys is not None else None
+            if validate and (key is None or key not in passed):
                 if not b.check(obj, span, None):
                     continue
+                if key is not None:
+                    passed.add(key)
             b.add(obj, span, raw_texts[i] if raw_texts is not None else "")
         return b.finish()
 

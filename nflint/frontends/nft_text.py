@@ -32,6 +32,7 @@ from ..matches import UnknownMatch
 from ..statements import UnknownAction
 from ..ruleset import Rule, Table
 from ..span import Span
+from .nft_json import contribution_from_objects
 
 FIDELITY = "nft-text"
 FAMILIES = ("ip", "ip6", "inet", "arp", "bridge", "netdev")
@@ -1608,28 +1609,6 @@ def _chain_shape(body: dict) -> tuple | None:
     return tuple(out)
 
 
-def _contribution(objs: list, spans: list, raws: list, keys: list, source: str) -> Contribution:
-    """`nft_json.contribution_from_objects`, but an object whose shape key (from the fast path
-    for a rule, `_chain_shape` for a chain) belongs to an object already found valid skips the
-    schema check: that check re-serialises every object (~40 us each; a 100k-rule listing has
-    140k objects of a few hundred shapes). Objects without a key are checked as there.
-    Empties `objs` as it goes."""
-    from .nft_json import _Builder
-
-    b = _Builder(source, FIDELITY)
-    valid: set = set()
-    with gc_paused(freeze=len(objs) > 10_000):
-        for i, (span, raw, key) in enumerate(zip(spans, raws, keys)):
-            obj, objs[i] = objs[i], None  # freed once mapped: a lower peak on big listings
-            if key is None or key not in valid:
-                if not b.check(obj, span, None):
-                    continue
-                if key is not None:
-                    valid.add(key)
-            b.add(obj, span, raw)
-        return b.finish()
-
-
 def _keep_unread(tables: list[Table], unread: dict) -> list[Table]:
     """The tables with each garbled rule's unreadable words as UnknownMatch (and, for a rule
     with no readable statement, UnknownAction): nft -j objects cannot carry them."""
@@ -1660,7 +1639,8 @@ def parse(text: str, source: str, *, line_offset: int = 0, hint: dict | None = N
     """The nflint frontend entry point for `nft list ruleset` text."""
     with gc_paused() if len(text) > BIG_INPUT else nullcontext():
         objs, spans, raws, problems, unread, keys = _read(text, source, line_offset, hint)
-    c = _contribution(objs, spans, raws, keys, source)
+    c = contribution_from_objects(objs, source, spans, fidelity=FIDELITY, raw_texts=raws,
+                                  shape_keys=keys, release=True)
     c.problems[:0] = problems
     if unread:
         c.tables = _keep_unread(c.tables, unread)
