@@ -13,6 +13,7 @@ from nflint.matches import InterfaceMatch
 from .bridge_probes import Finding, analyse
 
 BRNF_KEY = "net.bridge.bridge-nf-call-iptables"
+BRNF6_KEY = "net.bridge.bridge-nf-call-ip6tables"
 
 
 def _stacked(f: Finding) -> str:
@@ -438,12 +439,20 @@ class BridgeForwardDrop(_FromBridgeProbes):
         forwards (in = out = the bridge). Typically Docker's `FORWARD` policy DROP on a host
         whose LAN bridge also carries VMs, LXC guests or other LAN devices. Drops written for
         the bridge itself (`-i br0 -o br0 -j DROP`, Docker's icc=false) are deliberate and not
-        reported.
+        reported. IPv6 is probed too, once per bridge, when the dumps give the segment an IPv6
+        address (its own or the link-local one) and a table sees IPv6 on the forward hook
+        (ip6tables' filter, nft `ip6`/`inet`): with `bridge-nf-call-ip6tables` on, the ip6
+        hook drops the same frames. Neighbour discovery is ICMPv6, which nflint does not
+        model as such: when an ICMPv6 probe meets the same drop (and no rule there names the
+        ND types), the message says that neighbour discovery dies with it.
 
     Why it matters:
         Layer-2 traffic that never touches the host's IP stack is filtered by rules written for
         routed traffic. In the first seed, the container behind br-lan137 cannot reach the
         other LAN devices across br-mellanox; the NOTRACK fix of NF104 does not change that.
+        For IPv6 it is worse: neighbour solicitations and router advertisements are dropped
+        too, so guests lose IPv6 altogether, often long after IPv4 was fixed (Docker 27
+        writes its FORWARD DROP for ip6tables as well).
 
     Example:
         ```
@@ -466,12 +475,16 @@ class BridgeForwardDrop(_FromBridgeProbes):
         Accept what the bridge forwards between its ports (`iptables -I DOCKER-USER -i BRIDGE
         -o BRIDGE -j ACCEPT`, nft `iifname "BRIDGE" oifname "BRIDGE" accept` in the dropping
         chain), or `sysctl -w net.bridge.bridge-nf-call-iptables=0` when nothing filters bridged
-        frames.
+        frames. For IPv6 the same in ip6tables (`ip6tables -I DOCKER-USER -i BRIDGE -o BRIDGE
+        -j ACCEPT`; in an nft `inet` table an accept not limited to `meta nfproto ipv4`), or
+        `sysctl -w net.bridge.bridge-nf-call-ip6tables=0`.
 
     References:
         - moby/moby#39439 ("This breaks networking in LXD and Libvirt (Qemu) NAT running on the
           same host"); seapath/ansible#909 (br_netfilter + FORWARD DROP drops KVM bridge
-          traffic); moby/moby#48365 (the same for IPv6)
+          traffic)
+        - moby/moby#48365 (Docker 27's ip6tables FORWARD DROP breaks IPv6 on an unrelated
+          libvirt bridge)
         - pitfalls.md #1 forward-drop-breaks-foreign-bridge; kernel-facts.md (side effects:
           the seed container cannot reach other LAN devices across br-mellanox)
     """
@@ -486,18 +499,33 @@ class BridgeForwardDrop(_FromBridgeProbes):
             span, what = _rule_or_chain(step)
             if span is None:
                 continue
-            msg = (f"{bridge} forwards frames between its ports ({_sender(f)} -> {dest.what}, "
-                   f"{dest.ip}), and with br_netfilter they run the forward hook, where "
-                   f"{what if step.rule is None else f'{step.table.label} {step.chain}'} "
-                   f"drops them: devices behind {bridge} cannot reach each other")
+            six = f.data.get("family") == 6
+            key = BRNF6_KEY if six else BRNF_KEY
+            where = what if step.rule is None else f"{step.table.label} {step.chain}"
+            if six:
+                msg = (f"{bridge} forwards IPv6 frames between its ports ({_sender(f)} -> "
+                       f"{dest.what}, {dest.ip}), and with br_netfilter they run the ip6 "
+                       f"forward hook ({_assumed(f, 'bridge-nf-call-ip6tables assumed')[2:] or 'bridge-nf-call-ip6tables=1'}), "
+                       f"where {where} drops them: devices behind {bridge} cannot reach each "
+                       f"other over IPv6")
+                if f.data.get("icmpv6"):
+                    msg += (f"; ICMPv6 meets the same drop, so neighbour discovery is among "
+                            f"what is dropped and IPv6 on {bridge} fails altogether")
+            else:
+                msg = (f"{bridge} forwards frames between its ports ({_sender(f)} -> "
+                       f"{dest.what}, {dest.ip}), and with br_netfilter they run the forward "
+                       f"hook, where {where} drops them: devices behind {bridge} cannot reach "
+                       f"each other")
             caveat, severity = _certainty(f)
             msg += caveat
             related = _jumps_to(f, step, "forward")
-            related += _sysctl_related(host, BRNF_KEY, "br_netfilter hands bridged frames to "
-                                                      "iptables")
+            related += _sysctl_related(host, key, "br_netfilter hands bridged frames to "
+                                                  f"{'ip6tables' if six else 'iptables'}")
             related += _iface_related(host, bridge, "the bridge")
             yield self.diagnostic(
                 msg, span, related=related,
                 fix=Fix(f"{f.remedy.description} (nflint re-simulated the flow with it); or "
-                        f"{BRNF_KEY}=0 if nothing filters bridged frames", f.remedy.commands),
-                key=("bridge-forward-drop", bridge, what), severity=severity)
+                        f"{f'sysctl -w {key}' if six else key}=0 if nothing filters bridged "
+                        f"frames", f.remedy.commands),
+                key=("bridge-forward-drop", bridge, what) + (("ipv6",) if six else ()),
+                severity=severity)

@@ -26,7 +26,8 @@ from nflint.engine.trace import Step, Trace
 from nflint.fixes import (accept_command, nft_raw_chain_commands, nft_syntax, notrack_command,
                           set_sysctl)
 from nflint.host import Host
-from nflint.matches import AddressMatch, InterfaceMatch, PortMatch, ProtocolMatch
+from nflint.matches import (AddressMatch, IcmpTypeMatch, InterfaceMatch, PortMatch,
+                             ProtocolMatch)
 from nflint.netstate import DockerNetwork
 from nflint.ruleset import Chain, Rule, Ruleset, Table
 from nflint.span import Span
@@ -45,11 +46,11 @@ RAW_PRIORITY_BELOW = -200  # conntrack's priority: NOTRACK must run before it
 
 @dataclass(frozen=True)
 class Sender:
-    ip: ipaddress.IPv4Address
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address
     what: str  # "container homeassistant", "a device behind veth5a44ead (port of br-lan137)"
     bridge: str | None
     port: str | None  # the bridge port, or the plain interface
-    network: ipaddress.IPv4Network | None  # the segment's subnet
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network | None  # the segment's subnet
     assumed: bool = False  # an address nflint chose, not one from the dumps
     placed: bool = False  # added to the model as a container of `bridge`
     via_host: bool = False  # its default gateway is one of the host's addresses
@@ -66,41 +67,45 @@ class Sender:
         return Flow(str(self.ip), dst, proto, dport=dport, in_iface=self.port)
 
 
-def _segment_network(topo, bridge: str) -> ipaddress.IPv4Network | None:
-    """The IPv4 subnet of the L2 segment a bridge belongs to: its own, its Docker network's, or
-    that of a bridge joined to it by a veth pair (the first seed's br-lan137 -> br-mellanox)."""
+def _segment_network(topo, bridge: str, family: int = 4):
+    """The subnet of the L2 segment a bridge belongs to: its own, its Docker network's, or
+    that of a bridge joined to it by a veth pair (the first seed's br-lan137 -> br-mellanox).
+    For IPv6 a global subnet wins over the link-local fe80::/64 every IPv6 port has (and that
+    neighbour discovery runs on)."""
     seen, todo = set(), [bridge]
+    link_local = None
     while todo and len(seen) < 32:
         b = todo.pop(0)
         if b in seen:
             continue
         seen.add(b)
         for a in topo.addresses(b):
-            if a.version == 4 and a.network.prefixlen < 31:
-                return a.network
+            if a.version == family and a.network.prefixlen < a.max_prefixlen - 1:
+                if family == 4 or not a.network.is_link_local:
+                    return a.network
+                link_local = link_local or a.network
         net = topo.docker_bridge.get(b)
         for sub in (net.subnets if net else ()):
             try:
                 n = ipaddress.ip_network(sub, strict=False)
             except ValueError:
                 continue
-            if n.version == 4 and n.prefixlen < 31:
+            if n.version == family and n.prefixlen < n.max_prefixlen - 1:
                 return n
         for p in topo.ports(b):
             peer = topo.peer(p.name)
             other = topo.master(peer) if peer else None
             if other and other not in seen:
                 todo.append(other)
-    return None
+    return link_local
 
 
-def pick_free_address(network: ipaddress.IPv4Network, taken: set, *, first: int = 1,
-                      tries: int = 200) -> ipaddress.IPv4Address | None:
+def pick_free_address(network, taken: set, *, first: int = 1, tries: int = 200):
     """An address of the subnet nobody in the dumps uses, from the top (gateways sit low);
     `first` is how far below the broadcast address to start. Adds it to `taken`."""
     top = int(network.broadcast_address)
     for k in range(first, first + tries):
-        cand = ipaddress.IPv4Address(top - k)
+        cand = type(network.network_address)(top - k)
         if cand not in network or cand == network.network_address:
             return None
         if cand not in taken:
@@ -109,21 +114,25 @@ def pick_free_address(network: ipaddress.IPv4Network, taken: set, *, first: int 
     return None
 
 
-def _senders(host: Host) -> list[Sender]:
+def _senders(host: Host, family: int = 4) -> list[Sender]:
+    """Who talks on the host's segments, in one address family. IPv6 has only the senders
+    behind bridges: it is probed for the frames bridges forward (NF105), nothing else."""
     topo = HostIndex.of(host).topology
     taken = set(topo.local) | set(topo.containers)
     out: list[Sender] = []
     for ip, (name, net) in topo.containers.items():
-        if ip.version != 4:
+        if ip.version != family:
             continue
         place = topo.place(ip)
         seg = None
         for s in net.subnets:
             try:
                 seg = ipaddress.ip_network(s, strict=False)
-                break
             except ValueError:
                 continue
+            if family == 4 or seg.version == family:
+                break
+            seg = None
         out.append(Sender(ip, f"container {name}", place.bridge, place.port, seg,
                           via_host=place.gateway is not None and place.gateway in topo.local))
     for iface in list(topo.ifaces.values()):
@@ -135,16 +144,16 @@ def _senders(host: Host) -> list[Sender]:
         if iface.master and topo.is_bridge(iface.master):
             if iface.kind == "bridge" or topo.container_behind(iface.name) is not None:
                 continue
-            seg = _segment_network(topo, iface.master)
+            seg = _segment_network(topo, iface.master, family)
             ip = pick_free_address(seg, taken) if seg else None
             if ip is None:
                 continue
             placed = iface.kind == "veth" or peer is not None or iface.peer_index is not None
             out.append(Sender(ip, f"a device behind {iface.name} (port of {iface.master})",
                               iface.master, iface.name, seg, assumed=True, placed=placed,
-                              via_host=any(a.version == 4 and ip in a.network
+                              via_host=any(a.version == family and ip in a.network
                                            for a in topo.addresses(iface.master))))
-        elif not topo.is_bridge(iface.name) and not iface.master:
+        elif family == 4 and not topo.is_bridge(iface.name) and not iface.master:
             nets = [a.network for a in iface.ipv4 if a.network.prefixlen < 31]
             ip = pick_free_address(nets[0], taken) if nets else None
             if ip is not None:
@@ -170,7 +179,8 @@ def _place_senders(host: Host, senders: list[Sender]) -> Host:
         name = f"<devices behind {s.bridge}>"
         cur = nets.get(name) or DockerNetwork(
             name, WHATIF, driver="bridge", bridge_name=s.bridge, subnets=(str(s.network),),
-            gateways=tuple(str(a.ip) for a in topo.addresses(s.bridge) if a.version == 4))
+            gateways=tuple(str(a.ip) for a in topo.addresses(s.bridge)
+                           if a.version == s.ip.version))
         nets[name] = dataclasses.replace(cur, containers=cur.containers + (entry,))
     return dataclasses.replace(host, docker_networks=tuple(nets.values()))
 
@@ -420,6 +430,35 @@ def _analyse(host: Host) -> Analysis:
                 flows.append((s, s.flow(d, proto, port)))
     for s, flow in flows[:MAX_PUBLISHED_FLOWS]:
         _chase_published(an, s, flow)
+    _probe_lateral(an, probe, senders)
+    if _ip6_forward_hook(host):
+        senders6 = _senders(host, 6)
+        if senders6:
+            probe6 = _brnf_as_dumped(host, _place_senders(host, senders6), 6)
+            _probe_lateral(an, probe6, senders6)
+    return an
+
+
+def _brnf_as_dumped(host: Host, probe: Host, family: int) -> Host:
+    """The probe host with bridge-nf-call pinned to 0 when the dumps give no sign that
+    br_netfilter is loaded: the devices placed as Docker network members would otherwise count
+    as that sign (the engine assumes it on for Docker hosts). The IPv4 probe keeps its own
+    behaviour, so that its findings do not move."""
+    topo = HostIndex.of(host).topology
+    key = "net.bridge.bridge-nf-call-iptables" if family == 4 else \
+        "net.bridge.bridge-nf-call-ip6tables"
+    if key in host.sysctls.given or topo.docker_evidence() or topo.physdev_evidence():
+        return probe
+    on, why = topo.brnf("", family)
+    if on:
+        return probe
+    pinned = SysctlValue(key, "0", None, True, why or "")
+    return dataclasses.replace(probe, sysctls=Sysctls(probe.sysctls.values + (pinned,)))
+
+
+def _probe_lateral(an: Analysis, probe: Host, senders: list[Sender]) -> None:
+    """Every sender to every other sender of its segment behind another port: the frames the
+    bridges forward (NF105), in the senders' address family."""
     lateral = 0
     for s in senders:
         for d in senders:
@@ -427,8 +466,14 @@ def _analyse(host: Host) -> Analysis:
                     s.network is None or d.ip not in s.network or lateral >= MAX_LATERAL_FLOWS:
                 continue
             lateral += 1
-            _chase_lateral(an, s, s.flow(str(d.ip), "tcp", LATERAL_PORT), d)
-    return an
+            _chase_lateral(an, probe, s, s.flow(str(d.ip), "tcp", LATERAL_PORT), d)
+
+
+def _ip6_forward_hook(host: Host) -> bool:
+    """Whether any table can see IPv6 on the forward hook: without one, br_netfilter hands the
+    bridged IPv6 frames to an empty hook and nothing there can drop them."""
+    return any(t.family in ("ip6", "inet") and any(c.hook == "forward" for c in t.base_chains)
+               for t in host.tables)
 
 
 def _first_failure(trace: Trace, sender: Sender) -> tuple:
@@ -622,10 +667,12 @@ def _veth_linked(topo, a: str, b: str) -> bool:
     return any(topo.master(topo.peer(p.name)) == b for p in topo.ports(a) if topo.peer(p.name))
 
 
-def _chase_lateral(an: Analysis, sender: Sender, flow: Flow, dest: Sender) -> None:
-    """NF105: two devices of one segment; a forward-hook drop of the frames a bridge forwards."""
-    h = an.probe_host
+def _chase_lateral(an: Analysis, h: Host, sender: Sender, flow: Flow, dest: Sender) -> None:
+    """NF105: two devices of one segment; a forward-hook drop of the frames a bridge forwards.
+    One IPv6 finding per bridge: the ip6 hook drops all of its IPv6, neighbour discovery
+    first, so a second drop behind the first one adds nothing to fix."""
     topo = HostIndex.of(h).topology
+    family = flow.family
     for _ in range(3):
         trace = simulate(h, flow)
         out = trace.outcome
@@ -644,10 +691,38 @@ def _chase_lateral(an: Analysis, sender: Sender, flow: Flow, dest: Sender) -> No
         remedy = accept_remedy(h, step.table, base, in_iface=bridge, out_iface=bridge,
                                why=f"accept what {bridge} forwards between its own ports")
         key = ("NF105", bridge, step.rule.span if step.rule else (step.table.label, step.chain))
-        an.add(Finding("NF105", key, sender, flow, trace, (),
-                       {"bridge": bridge, "step": step, "dest": dest,
-                        "summary": f"NF105 (the forward drop on {bridge})"}, remedy))
+        data = {"bridge": bridge, "step": step, "dest": dest,
+                "summary": f"NF105 (the forward drop on {bridge})"}
+        if family == 6:
+            key = ("NF105", bridge, 6)
+            data["family"] = 6
+        if not any(f.key == key for f in an.findings.get("NF105", ())):
+            if family == 6:
+                data["icmpv6"] = _icmpv6_dropped_too(h, flow, step)
+            an.add(Finding("NF105", key, sender, flow, trace, (), data, remedy))
         h = remedy.host
+
+
+def _icmpv6_dropped_too(h: Host, flow: Flow, step: Step) -> bool:
+    """Whether neighbour discovery between the two devices dies at the same drop. The engine
+    sends ICMPv6 only as echo (it does not model ND): an echo meeting the same drop, in a table
+    with no rule about the ND types, means the ND messages meet it too."""
+    out = simulate(h, dataclasses.replace(flow, proto="icmp", dport=None)).outcome
+    got = out.step
+    if out.kind not in ("dropped", "rejected") or got is None or got.hook != "forward" or \
+            got.table is not step.table or got.chain != step.chain:
+        return False
+    if (got.rule is None) != (step.rule is None) or \
+            (step.rule is not None and not same_rule(got.rule, step.rule)):
+        return False
+    return not any(isinstance(m, IcmpTypeMatch) and any(_nd_type(t) for t in m.types)
+                   for c in step.table.chains for r in c.rules for m in r.matches)
+
+
+def _nd_type(name: str) -> bool:
+    """An ICMPv6 type of neighbour or router discovery (133-137), by name or number."""
+    return "neighbo" in name or "router" in name or "redirect" in name or \
+        name.split("/")[0] in ("133", "134", "135", "136", "137")
 
 
 def _names_positively(rule: Rule, bridge: str) -> bool:

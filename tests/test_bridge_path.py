@@ -87,3 +87,48 @@ def test_ports_behind_one_entry_rule_are_one_finding():
     found = findings(texts(BAD_IPT, **{"iptables.rules": (dnat, more)}))
     assert len(found["NF101"]) == 1
     assert "other published port(s) 5001" in found["NF101"][0].message
+
+
+BAD6_IPT = RULES / "NF105-bridge-forward-drop" / "bad-ipv6-iptables"
+BAD6_NFT = RULES / "NF105-bridge-forward-drop" / "bad-ipv6-nft"
+GLOBAL6 = "    inet6 2001:db8:10::10/64 scope global\n       valid_lft forever preferred_lft forever\n"
+LINK6 = "    inet6 fe80::70ff:6fff:feaf:9556/64 scope link\n       valid_lft forever preferred_lft forever\n"
+V4_ACCEPT = "-A DOCKER-USER -i br0 -o br0 -j ACCEPT\n"
+
+
+def test_ipv6_drop_is_reported_with_an_ip6_fix_and_neighbour_discovery():
+    ipt = findings(texts(BAD6_IPT))["NF105"]
+    assert len(ipt) == 1  # IPv4 is accepted in DOCKER-USER: only the IPv6 drop is left
+    d = ipt[0]
+    assert "IPv6" in d.message and "neighbour discovery" in d.message
+    assert d.fix.commands == ("ip6tables -t filter -I DOCKER-USER 1 -i br0 -o br0 -j ACCEPT",)
+    assert "sysctl -w net.bridge.bridge-nf-call-ip6tables=0" in d.fix.description
+    assert any("bridge-nf-call-ip6tables = 1" in r.message for r in d.related)
+    nft = findings(texts(BAD6_NFT))["NF105"]
+    # the inet table's first rule jumps to lan-bridge, whose accept says `meta nfproto ipv4`
+    assert nft[0].fix.commands == (
+        "nft insert rule inet fw lan-bridge iifname '\"br0\"' oifname '\"br0\"' accept",)
+
+
+def test_one_finding_per_bridge_and_family():
+    both = findings(texts(BAD6_IPT, **{"iptables.rules": (V4_ACCEPT, "")}))["NF105"]
+    assert sorted("IPv6" in d.message for d in both) == [False, True]
+    assert len({d.fingerprint for d in both}) == 2
+    v4 = next(d for d in both if "IPv6" not in d.message)
+    assert v4.fix.commands[0].startswith("iptables ")
+
+
+def test_ipv6_needs_an_ipv6_address_on_the_segment():
+    link_local = findings(texts(BAD6_IPT, **{"ip-addr.txt": (GLOBAL6, "")}))
+    assert "fe80::" in link_local["NF105"][0].message  # what ND runs on
+    none = findings(texts(BAD6_IPT, **{"ip-addr.txt": (GLOBAL6 + LINK6, "")}))
+    assert "NF105" not in none
+
+
+def test_neighbour_discovery_is_claimed_only_when_icmpv6_meets_the_drop():
+    last = "-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP\n"
+    for accept in ("-A DOCKER-USER -p ipv6-icmp -j ACCEPT\n",
+                   "-A DOCKER-USER -p ipv6-icmp -m icmp6 --icmpv6-type neighbour-solicitation "
+                   "-j ACCEPT\n"):
+        got = findings(texts(BAD6_IPT, **{"ip6tables.rules": (last, last + accept)}))["NF105"]
+        assert len(got) == 1 and "neighbour discovery" not in got[0].message, accept
