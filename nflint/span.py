@@ -41,3 +41,6 @@ class Span:
 
 
 UNKNOWN_SPAN = Span("<unknown>")
+# Where the facts nflint adds to a what-if host come from (an assumed device behind a bridge
+# port, a trial fix): never the user's input, and never evidence about the real host.
+WHATIF_SPAN = Span("<nflint what-if>")

@@ -30,11 +30,11 @@ from nflint.matches import (AddressMatch, IcmpTypeMatch, InterfaceMatch, PortMat
                              ProtocolMatch)
 from nflint.netstate import DockerNetwork
 from nflint.ruleset import Chain, Rule, Ruleset, Table
-from nflint.span import Span
+from nflint.span import WHATIF_SPAN, Span
 from nflint.statements import NotrackAction, Verdict
 from nflint.sysctls import SysctlValue, Sysctls
 
-WHATIF = Span("<nflint what-if>")
+WHATIF = WHATIF_SPAN
 MAX_PUBLISHED_FLOWS = 96
 MAX_LATERAL_FLOWS = 32
 MAX_STACK = 6

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from nflint.host import Host
 from nflint.matches import AddressMatch, InterfaceMatch
 from nflint.netstate import Interface
-from nflint.span import Span
+from nflint.span import WHATIF_SPAN
 
 from . import rule_index
 from .model_queries import known_networks, outside_address
 
-WHATIF = Span("<nflint what-if>")
+WHATIF = WHATIF_SPAN
 WHATIF_UPLINK = "nflint-uplink0"  # an interface name no rule of a real ruleset names
 UPLINK_POOL = ("192.0.2.10/24", "198.51.100.10/24", "203.0.113.10/24")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..host import Host
 from ..matches import PhysdevMatch
 from ..netstate import DockerNetwork, Interface
+from ..span import WHATIF_SPAN
 from .packet import IPAddress
 
 
@@ -309,8 +310,8 @@ class Topology:
         return self._physdev
 
     def _docker_evidence(self) -> bool:
-        if self.host.docker_networks:
-            return True
+        if any(d.span != WHATIF_SPAN for d in self.host.docker_networks):
+            return True  # (a what-if host's probe devices are no sign of Docker)
         return any(c.name.startswith("DOCKER") or (t.name == "docker-bridges")
                    for t in self.host.tables for c in t.chains)
 
