@@ -34,10 +34,20 @@ def _all_dropped_in(trace, hook: str) -> bool:
     return all(drop_step(b) is not None and drop_step(b).hook == hook for b in trace.branches)
 
 
-def _forwarded_to(b) -> bool:
-    """The first packet was DNATed, never met INPUT, and left toward its target."""
-    return (b.fate.kind in ("sent", "delivered-container") and bool(b.find("rule", verdict="dnat"))
+def _forwarded_to(b, family: int) -> bool:
+    """The first packet was DNATed to an address of its own family, never met INPUT, and left
+    toward its target. (An inet table's `dnat ip to` leaves IPv6 packets alone in the kernel;
+    the engine applies it to them, so a target of the other family is no finding.)"""
+    dnats = b.find("rule", verdict="dnat")
+    return (b.fate.kind in ("sent", "delivered-container") and bool(dnats)
+            and all(_target_family(s.rule) in (None, family) for s in dnats)
             and not b.find("hook", hook="input", role="request"))
+
+
+def _target_family(rule) -> int | None:
+    nat = rule.nat if rule is not None else None
+    addr = nat_address(nat) if nat is not None else None
+    return addr.version if addr is not None else None
 
 
 def _filter_chain(trace):
@@ -139,11 +149,20 @@ class PublishedPortBypassesInputFirewall(LintRule):
     severity = Severity.ERROR
 
     def check(self, host):
-        ports = [p for p in rule_index.published(host) if p[4] is None and
-                 not _named_ingress(p[1])][:MAX_PUBLISHED]
-        if not ports:
+        eligible = [p for p in rule_index.published(host) if p[4] is None and
+                    not _named_ingress(p[1])]
+        if not eligible:
             return
-        up = uplink(host)
+        for family, tables in ((4, ("ip", "inet")), (6, ("ip6", "inet"))):
+            ports = [p for p in eligible if p[0].family in tables and
+                     _target_family(p[1]) in (None, family)][:MAX_PUBLISHED]
+            if ports:
+                yield from self._check_family(host, family, ports)
+
+    def _check_family(self, host, family, ports):
+        """Each family has its own uplink address and its own input firewall (iptables and
+        ip6tables, nft ip and ip6; an inet table serves both): asked once per family."""
+        up = uplink(host, family)
         if up is None:
             return
         published = {(proto, port) for _, _, proto, port, _ in ports}
@@ -164,17 +183,18 @@ class PublishedPortBypassesInputFirewall(LintRule):
                 continue  # the input hook does not restrict this client: nothing is bypassed
             open_ = simulate(up.host, Flow(up.client, up.address, proto, dport=port,
                                            in_iface=up.iface, exchange=False))
-            if not all(_forwarded_to(b) for b in open_.branches):
+            if not all(_forwarded_to(b, family) for b in open_.branches):
                 continue
             seen.add((proto, port))
-            yield self._report(up, rule, table, proto, port, closed, shut, open_)
+            yield self._report(family, up, rule, table, proto, port, closed, shut, open_)
 
-    def _report(self, up: Uplink, rule, table, proto, port, closed, shut, open_):
+    def _report(self, family, up: Uplink, rule, table, proto, port, closed, shut, open_):
         dnat = open_.find("rule", verdict="dnat")[0]
-        target = dnat.text.split(" to ", 1)[-1]
+        target = _dnat_target(dnat, family)
         drop = drop_step(shut)
         span, what = chain_span(drop)
-        msg = (f"{proto}/{port} is published on every host address (DNAT to {target}, no "
+        v6 = "IPv6 " if family == 6 else ""
+        msg = (f"{proto}/{port} is published on every host {v6}address (DNAT to {target}, no "
                f"destination restriction) and a new connection from {up.client} on {up.iface} "
                f"is DNATed and forwarded without meeting INPUT, while the same client's "
                f"connection to {proto}/{closed} is dropped in the input hook ({what}): the "
@@ -192,14 +212,31 @@ class PublishedPortBypassesInputFirewall(LintRule):
         if where is not None:
             cmds = _published_filter_fix(where[0], where[1], proto, port,
                                          up.iface if up.real else None)
+        bind = f"`-p 127.0.0.1:{port}:...`" if family == 4 else \
+            f"`-p [{up.address if up.real else 'HOST-IPV6'}]:{port}:...`, or `-p " \
+            f"127.0.0.1:{port}:...`, which publishes nothing over IPv6"
         return self.diagnostic(
             msg, dnat.rule.span, related=related,
-            fix=Fix(f"bind the published port to an address (e.g. `-p 127.0.0.1:{port}:...`), "
+            fix=Fix(f"bind the published port to an address (e.g. {bind}), "
                     f"or drop DNATed {proto}/{port} in the forward path"
                     + (f" ({where[1]})" if where else "")
                     + ", allowing trusted sources with `-s TRUSTED ... -j RETURN` above the DROP"
                       " and keeping a leading RELATED,ESTABLISHED accept", cmds),
             key=(table.backend, table.family, table.name, dnat.chain or "", dnat.rule.raw))
+
+
+def _dnat_target(step, family: int) -> str:
+    """Where the DNAT sends the packet, as the message shows it: `[2001:db8::2]:80` for IPv6,
+    whose address and port the step's plain `ADDR:PORT` text runs together."""
+    text = step.text.split(" to ", 1)[-1]
+    nat = step.rule.nat if step.rule is not None else None
+    addr = nat_address(nat) if family == 6 and nat is not None else None
+    if addr is None:
+        return text
+    ports = nat.ports
+    port = "" if not ports else f":{ports[0]}" if ports[0] == ports[1] else \
+        f":{ports[0]}-{ports[1]}"
+    return f"[{addr}]{port}"
 
 
 # -- NF302 -------------------------------------------------------------------------------------

@@ -6,6 +6,9 @@ default route's device (or the one plain interface with an IPv4 address). A bare
 `iptables-save` describes none: then the host is completed the way its own rules describe it
 (a subnet masqueraded when it does not leave via `! -o BRIDGE` lives behind BRIDGE) and given an
 uplink that no rule names, and every finding says so.
+
+IPv6 is asked separately (`uplink(host, 6)`): Docker >= 27 publishes ports over ip6tables too,
+and a host whose dumps show no global IPv6 address on any plain interface has no IPv6 uplink.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from .model_queries import known_networks, outside_address
 WHATIF = WHATIF_SPAN
 WHATIF_UPLINK = "nflint-uplink0"  # an interface name no rule of a real ruleset names
 UPLINK_POOL = ("192.0.2.10/24", "198.51.100.10/24", "203.0.113.10/24")
+UPLINK_POOL6 = ("2001:db8:0:10::10/64", "2001:db8:0:11::10/64", "2001:db8:0:12::10/64")
 
 
 @dataclass(frozen=True)
@@ -45,46 +49,50 @@ def _plain(i: Interface) -> bool:
     return i.kind not in ("bridge", "veth", "loopback") and i.name != "lo" and not i.master
 
 
-def _global4(i: Interface):
-    return [a for a in i.ipv4 if not a.ip.is_loopback and not a.ip.is_link_local]
+def _global(i: Interface, family: int):
+    return [a for a in (i.ipv4 if family == 4 else i.ipv6)
+            if not a.ip.is_loopback and not a.ip.is_link_local and not a.ip.is_multicast]
 
 
-def uplink(host: Host) -> Uplink | None:
-    """The uplink of the host, or of the completed host when the dumps name no interfaces.
-    Kept on the host: several rules ask, and the completed host (with what the engine caches
-    on it) is then built once."""
-    cache = host.__dict__.setdefault("_nflint_uplink", [])
+def uplink(host: Host, family: int = 4) -> Uplink | None:
+    """The uplink of the host for one address family, or of the completed host when the dumps
+    name no interfaces. Kept on the host: several rules ask, and the completed host (with what
+    the engine caches on it) is then built once."""
+    cache = host.__dict__.setdefault("_nflint_uplink" if family == 4 else "_nflint_uplink6", [])
     if not cache:
-        cache.append(_uplink(host))
+        cache.append(_uplink(host, family))
     return cache[0]
 
 
-def _uplink(host: Host) -> Uplink | None:
+def _uplink(host: Host, family: int) -> Uplink | None:
     if host.interfaces:
         names = [r.dev for r in host.routes if r.dst == "default" and r.dev]
         cands = [host.interface(n) for n in names if host.interface(n) is not None]
         cands += [i for i in host.interfaces if _plain(i)]
         for i in cands:
-            addrs = _global4(i)
+            addrs = _global(i, family)
             if addrs:
                 addr = str(addrs[0].ip)
-                return Uplink(host, i.name, addr, outside_address(host, 4, avoid=(addr,)))
+                return Uplink(host, i.name, addr, outside_address(host, family, avoid=(addr,)))
         return None
-    return _completed(host)
+    return _completed(host, family)
 
 
-def bridges_from_masquerade(host: Host) -> dict[str, ipaddress.IPv4Network]:
+def bridges_from_masquerade(host: Host, family: int = 4) -> dict:
     """`-s NET ! -o BRIDGE -j MASQUERADE` (nft `ip saddr NET oifname != "BRIDGE" masquerade`):
     the rule's own statement that NET lives behind BRIDGE."""
-    out: dict[str, ipaddress.IPv4Network] = {}
+    out: dict = {}  # bridge -> IPv4Network or IPv6Network
     # every chain of a table with a nat postrouting chain: Docker 29 reaches its per-bridge
     # chains through named verdict maps, and for where a subnet lives any statement will do
-    masquerades = (r for t in host.tables if t.family in ("ip", "inet") and any(
+    families = ("ip", "inet") if family == 4 else ("ip6", "inet")
+    host_prefix = 32 if family == 4 else 128
+    masquerades = (r for t in host.tables if t.family in families and any(
         c.type == "nat" and c.hook == "postrouting" for c in t.base_chains)
         for r, nat in rule_index.of(t).nat_rules if nat.kind in ("masquerade", "snat"))
     for rule in masquerades:
         nets = [n for m in rule.matches if isinstance(m, AddressMatch) and m.field == "saddr"
-                and not m.negated for n in m.networks if n.version == 4 and n.prefixlen < 31]
+                and not m.negated for n in m.networks
+                if n.version == family and n.prefixlen < host_prefix - 1]
         outs = [m for m in rule.matches if isinstance(m, InterfaceMatch) and
                 m.direction == "out" and m.negated and len(m.names) == 1 and
                 not m.names[0].endswith(("+", "*"))]
@@ -93,24 +101,25 @@ def bridges_from_masquerade(host: Host) -> dict[str, ipaddress.IPv4Network]:
     return out
 
 
-def _completed(host: Host) -> Uplink:
+def _completed(host: Host, family: int) -> Uplink:
     ifaces = []
     notes = []
-    for name, net in bridges_from_masquerade(host).items():
+    for name, net in bridges_from_masquerade(host, family).items():
         gw = ipaddress.ip_interface(f"{net.network_address + 1}/{net.prefixlen}")
         ifaces.append(Interface(name, WHATIF, kind="bridge", addresses=(gw,)))
         notes.append(f"{net} behind {name}")
     taken = known_networks(host)
-    up = next((ipaddress.ip_interface(c) for c in UPLINK_POOL
-               if not any(n.version == 4 and n.prefixlen > 0 and
+    pool = UPLINK_POOL if family == 4 else UPLINK_POOL6
+    up = next((ipaddress.ip_interface(c) for c in pool
+               if not any(n.version == family and n.prefixlen > 0 and
                           ipaddress.ip_interface(c).network.overlaps(n) for n in taken)),
-              ipaddress.ip_interface(UPLINK_POOL[0]))
+              ipaddress.ip_interface(pool[0]))
     ifaces.append(Interface(WHATIF_UPLINK, WHATIF, kind="ether", addresses=(up,)))
     completed = dataclasses.replace(host, interfaces=tuple(ifaces))
     what = (f"no `ip addr` dump: nflint assumed an uplink {WHATIF_UPLINK} with address {up.ip}"
             + (f" and, from the MASQUERADE rules, {', '.join(notes)}" if notes else ""))
     return Uplink(completed, WHATIF_UPLINK, str(up.ip),
-                  outside_address(completed, 4, avoid=(str(up.ip),)), what)
+                  outside_address(completed, family, avoid=(str(up.ip),)), what)
 
 
 def drop_step(trace):
