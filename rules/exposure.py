@@ -91,7 +91,7 @@ def _published_filter_fix(table, chain: str, proto: str, port: int, iface: str |
 class PublishedPortBypassesInputFirewall(LintRule):
     """A port published with DNAT on every host address is reachable from outside although the
     host's INPUT firewall drops such connections: DNATed packets are forwarded and never meet
-    INPUT.
+    INPUT. Over IPv4 and, since Docker 27 writes ip6tables rules by default, over IPv6.
 
     What it does:
         For every DNAT rule with one tcp/udp port and no destination address (Docker's
@@ -100,15 +100,21 @@ class PublishedPortBypassesInputFirewall(LintRule):
         to a port nothing publishes. It reports the DNAT rule when the first connection is
         DNATed and forwarded (the forward path filters nothing by source) while the second dies
         in the input hook (INPUT policy DROP, a final DROP/REJECT, ufw's or firewalld's chains:
-        all evaluated as the kernel does). Without an `ip addr` dump, nflint completes the host
-        from its MASQUERADE rules and an assumed uplink, and says so. A DNAT for one named input
-        interface (`-i ppp0`, a router's port forward) is published where its admin chose and
-        is not reported.
+        all evaluated as the kernel does). Each address family is probed on its own: IPv4 DNATs
+        (iptables, nft ip/inet) with an IPv4 client and the uplink's IPv4 address, IPv6 DNATs
+        (ip6tables, nft ip6/inet) with an IPv6 client and the uplink's global IPv6 address
+        against the IPv6 input firewall (ip6tables INPUT, ufw6 chains, an inet input chain); a
+        host whose `ip addr` shows no global IPv6 address on its uplink is not probed over IPv6.
+        Without an `ip addr` dump, nflint completes the host from its MASQUERADE rules and an
+        assumed uplink (2001:db8::/32 addresses for IPv6), and says so. A DNAT for one named
+        input interface (`-i ppp0`, a router's port forward) is published where its admin chose
+        and is not reported.
 
     Why it matters:
         `ufw deny 8080`, a firewalld zone or `INPUT DROP` look like they protect the host, but
         DNAT happens in PREROUTING, before the routing decision: the packet is then forwarded to
-        the container and filtered only by FORWARD. The service is open to the Internet.
+        the container and filtered only by FORWARD. The service is open to the Internet; with
+        IPv6 enabled, often over IPv6 only, where nobody looks.
 
     Example (bad):
         ```
@@ -118,6 +124,8 @@ class PublishedPortBypassesInputFirewall(LintRule):
         *nat
         -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
         ```
+        or the same in `ip6tables-save`: `-A DOCKER ! -i br-app -p tcp -m tcp --dport 8080 -j
+        DNAT --to-destination [2001:db8:1::2]:80` under `:INPUT DROP`.
 
     Use instead (good):
         ```
@@ -125,23 +133,29 @@ class PublishedPortBypassesInputFirewall(LintRule):
         -A DOCKER-USER -i eth0 -p tcp -m conntrack --ctstate DNAT --ctorigdstport 8080 -j DROP
         -A DOCKER-USER -j RETURN
         ```
-        or publish on one address only: `docker run -p 127.0.0.1:8080:80` (the DNAT then
-        carries `-d 127.0.0.1`).
+        (in ip6tables' DOCKER-USER too for IPv6) or publish on one address only: `docker run
+        -p 127.0.0.1:8080:80` (the DNAT then carries `-d 127.0.0.1`, and no IPv6 DNAT is
+        written).
 
     Fix:
-        Bind the published port to an address (`-p 127.0.0.1:8080:80`, daemon.json `"ip"`, or
+        Bind the published port to an address (`-p 127.0.0.1:8080:80`, `-p
+        [2001:db8::10]:8080:80`, daemon.json `"ip"`, or
         `com.docker.network.bridge.host_binding_ipv4`), or filter in the forward path on the
         original destination port: `iptables -I DOCKER-USER -i UPLINK -p tcp -m conntrack
-        --ctstate DNAT --ctorigdstport 8080 -j DROP` (nft: `ct status dnat ct original proto-dst
-        8080 drop`), above it `-s TRUSTED ... -j RETURN` for clients that may connect, and a
-        leading `-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`.
+        --ctstate DNAT --ctorigdstport 8080 -j DROP` (`ip6tables` for IPv6; nft: `ct status
+        dnat ct original proto-dst 8080 drop` in the family's forward chain), above it `-s
+        TRUSTED ... -j RETURN` for clients that may connect, and a leading `-m conntrack
+        --ctstate RELATED,ESTABLISHED -j ACCEPT`.
 
     References:
         - moby/moby#22054 ("Docker Network bypasses Firewall, no option to disable")
         - docker/for-linux#690; OWASP/CheatSheetSeries#2018 ("ports mapped to the host ignore
           UFW rules")
-        - Docker docs, Packet filtering and firewalls (DOCKER-USER, --ctorigdstport)
-        - pitfalls.md #2 published-port-bypasses-host-firewall
+        - moby/moby#21614 ("with IPv6... port publishing is no-op"); moby/libnetwork#2557
+          ("When IPv6 is enabled... all of that goes out of the window")
+        - Docker docs, Packet filtering and firewalls (DOCKER-USER, --ctorigdstport; ip6tables
+          enabled by default since Docker 27)
+        - pitfalls.md #2 published-port-bypasses-host-firewall, #13 ipv6-policy-gap
     """
 
     code = "NF301"
