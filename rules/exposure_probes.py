@@ -22,7 +22,7 @@ from nflint.netstate import Interface
 from nflint.span import WHATIF_SPAN
 
 from . import rule_index
-from .model_queries import known_networks, outside_address
+from .model_queries import known_networks, nat_address, outside_address
 
 WHATIF = WHATIF_SPAN
 WHATIF_UPLINK = "nflint-uplink0"  # an interface name no rule of a real ruleset names
@@ -101,11 +101,34 @@ def bridges_from_masquerade(host: Host, family: int = 4) -> dict:
     return out
 
 
+def bridges_from_dnat6(host: Host) -> dict:
+    """`! -i BRIDGE ... -j DNAT --to-destination [ADDR]:PORT`: Docker's own statement that
+    ADDR lives behind BRIDGE, whose IPv6 subnet is ADDR's /64 (Docker's IPv6 networks are /64
+    or wider). For the IPv6 networks Docker does not masquerade (routed mode, `masq=false`)."""
+    out: dict = {}
+    for _, rule, _, _, _ in rule_index.published(host):
+        addr = nat_address(rule.nat)
+        ins = [m for m in rule.matches if isinstance(m, InterfaceMatch) and m.direction == "in"
+               and m.negated and len(m.names) == 1 and not m.names[0].endswith(("+", "*"))]
+        if addr is not None and addr.version == 6 and len(ins) == 1:
+            out.setdefault(ins[0].names[0], ipaddress.ip_network(f"{addr}/64", strict=False))
+    return out
+
+
 def _completed(host: Host, family: int) -> Uplink:
     ifaces = []
     notes = []
-    for name, net in bridges_from_masquerade(host, family).items():
-        gw = ipaddress.ip_interface(f"{net.network_address + 1}/{net.prefixlen}")
+    targets = {nat_address(p[1].nat) for p in rule_index.published(host)}
+    bridges = [(name, net, "MASQUERADE") for name, net in
+               bridges_from_masquerade(host, family).items()]
+    if family == 6:
+        bridges += [(name, net, "DNAT") for name, net in bridges_from_dnat6(host).items()
+                    if all(name != b[0] for b in bridges)]
+    for name, net, source in bridges:
+        # the bridge's own address: the first of the subnet, unless a published port's DNAT
+        # sends packets there (moby's test data gives its container fd49:...::1)
+        first = net.network_address + (2 if net.network_address + 1 in targets else 1)
+        gw = ipaddress.ip_interface(f"{first}/{net.prefixlen}")
         ifaces.append(Interface(name, WHATIF, kind="bridge", addresses=(gw,)))
         notes.append(f"{net} behind {name}")
     taken = known_networks(host)
@@ -117,7 +140,8 @@ def _completed(host: Host, family: int) -> Uplink:
     ifaces.append(Interface(WHATIF_UPLINK, WHATIF, kind="ether", addresses=(up,)))
     completed = dataclasses.replace(host, interfaces=tuple(ifaces))
     what = (f"no `ip addr` dump: nflint assumed an uplink {WHATIF_UPLINK} with address {up.ip}"
-            + (f" and, from the MASQUERADE rules, {', '.join(notes)}" if notes else ""))
+            + (f" and, from the {' and '.join(dict.fromkeys(b[2] for b in bridges))} rules, "
+               f"{', '.join(notes)}" if notes else ""))
     return Uplink(completed, WHATIF_UPLINK, str(up.ip),
                   outside_address(completed, family, avoid=(str(up.ip),)), what)
 
