@@ -49,7 +49,7 @@ def test_findings_fixture_has_what_formats_must_show(findings):
 
 def test_registry_is_entry_points_not_a_chain():
     names = {ep.name for ep in entry_points(group=formatters.GROUP)}
-    assert {"text", "concise", "json", "sarif", "github", "junit"} <= names
+    assert {"text", "concise", "json", "sarif", "github", "junit", "checkstyle"} <= names
     for name, cls in formatters.available().items():
         assert issubclass(cls, formatters.Formatter) and cls.name == name and cls.description
 
@@ -153,6 +153,18 @@ def test_junit_one_failure_per_finding_and_a_passing_clean_host(findings, clean)
     assert {c.find("failure").get("type") for c in cases} == {d.code for d in findings[0].diagnostics}
     empty = ET.fromstring(_render("junit", clean))
     assert empty.get("failures") == "0" and empty.find("./testsuite/testcase").find("failure") is None
+
+
+def test_checkstyle_one_error_per_finding_under_its_file(findings, clean):
+    root = ET.fromstring(_render("checkstyle", findings))
+    errors = [(f.get("name"), e) for f in root.findall("./file") for e in f.findall("error")]
+    diags = findings[0].diagnostics
+    assert len(errors) == len(diags)
+    assert sorted((name, int(e.get("line")), e.get("severity"), e.get("source"))
+                  for name, e in errors) == sorted(
+        (d.span.source, d.span.line, str(d.severity), f"nflint.{d.code}.{d.name}") for d in diags)
+    assert {e.get("severity") for _, e in errors} <= {"error", "warning", "info"}
+    assert ET.fromstring(_render("checkstyle", clean)).findall("./file") == []
 
 
 def test_text_colour_only_when_asked(findings):
