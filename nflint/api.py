@@ -185,7 +185,8 @@ def check_host(host: Host, problems: Iterable[Diagnostic] = (), *,
 
 def check_paths(paths: list[str], *, host_per_file: bool = False,
                 selection: Selection | None = None, registry: Registry | None = None,
-                stdin_text: str | None = None, stdin_name: str = "<stdin>") -> list[HostReport]:
+                stdin_text: str | None = None, stdin_name: str = "<stdin>",
+                fmt: str | None = None) -> list[HostReport]:
     """Read inputs (files, directories, '-' for stdin), build host(s), run the rules.
 
     The texts are read here, once, and handed to the loader as in-memory inputs, so the raw
@@ -195,7 +196,7 @@ def check_paths(paths: list[str], *, host_per_file: bool = False,
 
     texts = inputs.read_inputs(paths, stdin_text=stdin_text, stdin_name=stdin_name)
     raw = {t.source: t.text for t in texts}
-    groups = inputs.load_hosts(texts, host_per_file=host_per_file)
+    groups = inputs.load_hosts(texts, host_per_file=host_per_file, fmt=fmt)
     return [check_host(g.host, g.problems, selection=selection, registry=registry,
                        label=g.label, sections=g.sections,
                        texts={s: raw[s] for s in g.host.sources if s in raw})

@@ -169,3 +169,21 @@ def test_the_program_ends_with_its_output_written_and_its_exit_code(extra, tmp_p
         assert json.loads(proc.stdout)["hosts"]
     if "--write-baseline" in extra:
         assert json.loads((tmp_path / "b.json").read_text())
+
+
+@pytest.mark.parametrize("command", [["check", "--isolated", "-f", "json"], ["parse"]])
+def test_input_type_reads_the_whole_input_as_that_format(command, tmp_path):
+    """Detected, a line of prose above the dump is skipped; with --input-type iptables-save the
+    whole file is that format, so the same line is a syntax error in it."""
+    import json
+    dump = tmp_path / "paste.txt"
+    dump.write_text("here is my firewall\n*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n")
+
+    def problems(*extra):
+        result = CliRunner().invoke(main, [*command, *extra, str(dump)])
+        assert result.exit_code in (0, 1), result.output
+        doc = json.loads(result.stdout)
+        return [(p["code"], p["location"]["line"]) for h in doc["hosts"]
+                for p in h.get("diagnostics", h.get("problems", []))]
+    assert ("NF001", 1) not in problems()
+    assert ("NF001", 1) in problems("--input-type", "iptables-save")

@@ -17,6 +17,7 @@ from .. import __version__, formatters
 from ..api import HostReport, check_paths
 from ..diagnostics import Severity
 from ..registry import default as default_registry
+from .options import input_type_option
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SEVERITY_CHOICES = click.Choice(["error", "warning", "info"], case_sensitive=False)
@@ -107,13 +108,14 @@ def exit_code(reports: list[HostReport], fail_on: str) -> int:
 @click.option("--host-per-file", is_flag=True, help="Treat each file as its own host.")
 @click.option("--show-sections", is_flag=True,
               help="List the sections found in each input, their format and contribution.")
+@input_type_option
 @click.option("--stdin-filename", default="<stdin>", show_default=True,
               help="Name to use for '-' (standard input) in locations.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
               show_default=True, help="Colour the text format; `auto` honours NO_COLOR.")
 def check(paths, formats, fail_on, min_severity, select, ignore, config_path, isolated,
           baseline_path, write_baseline_path, no_inline_suppressions, live, host_per_file,
-          show_sections, stdin_filename, color):
+          show_sections, input_type, stdin_filename, color):
     """Lint firewall dumps (files, directories, or '-' for standard input).
 
     Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or input errors.
@@ -129,7 +131,7 @@ def check(paths, formats, fail_on, min_severity, select, ignore, config_path, is
     try:
         code = _run(list(paths), formats, fail_on, min_severity, select, ignore, config_path,
                     isolated, baseline_path, write_baseline_path, no_inline_suppressions, live,
-                    host_per_file, show_sections, stdin_filename, color)
+                    host_per_file, show_sections, input_type, stdin_filename, color)
     except InputError as exc:
         click.echo(f"nflint: error: {exc}", err=True)
         code = EXIT_ERROR
@@ -138,7 +140,7 @@ def check(paths, formats, fail_on, min_severity, select, ignore, config_path, is
 
 def _run(paths, formats, fail_on, min_severity, select, ignore, config_path, isolated,
          baseline_path, write_baseline_path, no_inline_suppressions, live, host_per_file,
-         show_sections, stdin_filename, color) -> int:
+         show_sections, input_type, stdin_filename, color) -> int:
     from .. import baseline as baselines
     from .. import config as configs
 
@@ -173,7 +175,8 @@ def _run(paths, formats, fail_on, min_severity, select, ignore, config_path, iso
         paths = paths + ["-"]
     try:
         reports = check_paths(paths, host_per_file=host_per_file, selection=selection,
-                              registry=registry, stdin_text=stdin_text, stdin_name=stdin_filename)
+                              registry=registry, stdin_text=stdin_text, stdin_name=stdin_filename,
+                              fmt=input_type)
     except OSError as exc:
         raise InputError(f"cannot read input: {exc}") from None
 

@@ -7,12 +7,13 @@ import json
 import click
 
 from ..diagnostics import Severity
+from .options import input_type_option
 
 
-def _load_host(paths, stdin_text):
+def _load_host(paths, stdin_text, fmt=None):
     """Inputs -> (Host, problems); the one place the trace command reads files."""
     from .. import inputs
-    host, problems, _ = inputs.load_host(list(paths), stdin_text=stdin_text)
+    host, problems, _ = inputs.load_host(list(paths), stdin_text=stdin_text, fmt=fmt)
     return host, problems
 
 
@@ -44,7 +45,9 @@ def _address(ctx, param, value):
               show_default=True)
 @click.option("--max-branches", type=click.IntRange(1, 1024), default=32, show_default=True,
               help="How many paths to follow when matches cannot be decided.")
-def trace(paths, in_iface, bridged, src, sport, dst, proto, dport, reply, fmt, max_branches):
+@input_type_option
+def trace(paths, in_iface, bridged, src, sport, dst, proto, dport, reply, fmt, max_branches,
+          input_type):
     """Trace a flow from --src to --dst through the host described by PATHS."""
     from ..engine import Flow, simulate
     from ..engine.render import render_json, render_text
@@ -55,7 +58,7 @@ def trace(paths, in_iface, bridged, src, sport, dst, proto, dport, reply, fmt, m
     if proto in ("tcp", "udp") and dport is None:
         raise click.BadParameter("--dport is required for tcp and udp", param_hint="--dport")
     stdin_text = read_stdin() if "-" in paths else None
-    host, problems = _load_host(paths, stdin_text)
+    host, problems = _load_host(paths, stdin_text, input_type)
     errors = [p for p in problems if p.severity >= Severity.ERROR]
     if errors:
         click.echo(f"nflint trace: {len(errors)} input problem(s); run `nflint check` to see "
