@@ -261,10 +261,15 @@ def _end(addr, port) -> str:
 
 
 def parse_nat_target(text: str | None) -> IPAddress | None:
-    """The first address of a NAT target ("172.18.0.4", "10.0.0.1-10.0.0.9", "[::1]")."""
+    """The first address of a NAT target ("172.18.0.4", "10.0.0.1-10.0.0.9", "[::1]",
+    "2001:db8::2", and with a port: "172.18.0.4:80", "[2001:db8::2]:80")."""
     if not text:
         return None
-    first = text.split("-")[0].strip().strip("[]")
+    first = text.split("-")[0].strip()
+    if first.startswith("["):
+        first = first[1:].split("]", 1)[0]
+    elif first.count(":") == 1:  # IPv4 with a port; an IPv6 address has two colons or more
+        first = first.split(":", 1)[0]
     try:
         return ipaddress.ip_address(first)
     except ValueError:

@@ -14,6 +14,7 @@ from ..host import Host
 from ..matches import PhysdevMatch
 from ..netstate import DockerNetwork, Interface
 from ..span import WHATIF_SPAN
+from .conntrack import parse_nat_target
 from .packet import IPAddress
 
 
@@ -340,9 +341,8 @@ def _guarded_targets(host: Host, topo: "Topology") -> list[DockerNetwork]:
                          m.direction == "in" and m.negated and len(m.names) == 1]
                 if not guard or guard[0].names[0] in known or "+" in guard[0].names[0]:
                     continue
-                try:
-                    ip = ipaddress.ip_address(nat.address.split(":")[0].split("-")[0])
-                except ValueError:
+                ip = parse_nat_target(nat.address)  # an IPv6 target too (Docker >= 27)
+                if ip is None:
                     continue
                 if ip in topo.local or any(
                         _in(ip, sub) for n in host.docker_networks for sub in n.subnets) or any(
