@@ -64,6 +64,18 @@ class NatAction(Action):
     def terminal(self) -> bool:
         return True
 
+    @property
+    def target(self) -> str:
+        """Address and ports as iptables writes them: `172.18.0.4:80`, `[2001:db8::2]:80`
+        (brackets keep an IPv6 address apart from its port), `:8080` for a port alone."""
+        addr = self.address or ""
+        if not self.ports:
+            return addr
+        lo, hi = self.ports
+        if ":" in addr and not addr.startswith("["):
+            addr = f"[{addr}]"
+        return f"{addr}:{lo}" + (f"-{hi}" if hi != lo else "")
+
 
 @dataclass(frozen=True, slots=True)
 class NotrackAction(Action):

@@ -204,7 +204,7 @@ class PublishedPortBypassesInputFirewall(LintRule):
 
     def _report(self, family, up: Uplink, rule, table, proto, port, closed, shut, open_):
         dnat = open_.find("rule", verdict="dnat")[0]
-        target = _dnat_target(dnat, family)
+        target = _dnat_target(dnat)
         drop = drop_step(shut)
         span, what = chain_span(drop)
         v6 = "IPv6 " if family == 6 else ""
@@ -239,18 +239,10 @@ class PublishedPortBypassesInputFirewall(LintRule):
             key=(table.backend, table.family, table.name, dnat.chain or "", dnat.rule.raw))
 
 
-def _dnat_target(step, family: int) -> str:
-    """Where the DNAT sends the packet, as the message shows it: `[2001:db8::2]:80` for IPv6,
-    whose address and port the step's plain `ADDR:PORT` text runs together."""
-    text = step.text.split(" to ", 1)[-1]
+def _dnat_target(step) -> str:
+    """Where the DNAT sends the packet, as the message shows it."""
     nat = step.rule.nat if step.rule is not None else None
-    addr = nat_address(nat) if family == 6 and nat is not None else None
-    if addr is None:
-        return text
-    ports = nat.ports
-    port = "" if not ports else f":{ports[0]}" if ports[0] == ports[1] else \
-        f":{ports[0]}-{ports[1]}"
-    return f"[{addr}]{port}"
+    return nat.target if nat is not None else step.text.split(" to ", 1)[-1]
 
 
 # -- NF302 -------------------------------------------------------------------------------------

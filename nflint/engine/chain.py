@@ -155,9 +155,8 @@ def _apply(sim, pkt: Packet, ctx: MatchContext, rule: Rule, chain: Chain, step, 
             s = step("rule", k.upper(), rule=rule, verdict=k, changes=changes, match=match)
             return (k, s)
         if isinstance(a, NatAction):
-            s = step("rule", f"{a.kind.upper()}" + (f" to {a.address}" if a.address else "")
-                     + (f":{a.ports[0]}" if a.ports else ""), rule=rule, verdict=a.kind,
-                     changes=changes, match=match)
+            s = step("rule", a.kind.upper() + (f" to {a.target}" if a.target else ""),
+                     rule=rule, verdict=a.kind, changes=changes, match=match)
             return ("nat", s, a, rule)
         if isinstance(a, NotrackAction):
             if pkt.ct is None and pkt.ct_state is None:
