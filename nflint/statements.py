@@ -59,10 +59,17 @@ class NatAction(Action):
     address: str | None = None
     ports: tuple[int, int] | None = None
     flags: tuple[str, ...] = ()
+    family: str | None = None  # "ip" | "ip6": nft's `dnat ip to` in an inet table
 
     @property
     def terminal(self) -> bool:
-        return True
+        # `dnat ip to` in an inet chain leaves IPv6 packets alone, and the rule goes on
+        # (nft_nat_inet_eval): it ends the chain only for its own family.
+        return self.family is None
+
+    def applies_to(self, ip_version: int) -> bool:
+        """Whether the kernel runs this NAT on a packet of that IP version."""
+        return self.family is None or self.family == ("ip" if ip_version == 4 else "ip6")
 
     @property
     def target(self) -> str:

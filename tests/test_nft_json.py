@@ -325,13 +325,13 @@ def test_verdicts_and_counters():
 
 def test_nat_statements():
     assert actions_of({"dnat": {"family": "ip", "addr": "172.17.0.2", "port": 80}}) == (
-        NatAction("dnat", "172.17.0.2", (80, 80)),)
+        NatAction("dnat", "172.17.0.2", (80, 80), family="ip"),)  # `dnat ip to` (inet)
     assert actions_of({"dnat": {"addr": {"range": ["192.0.2.2", "192.0.2.9"]},
                                 "port": {"range": [80, 90]},
                                 "flags": ["random", "persistent"]}}) == (
         NatAction("dnat", "192.0.2.2-192.0.2.9", (80, 90), ("random", "persistent")),)
     assert actions_of({"snat": {"family": "ip6", "addr": "2001:db8::1"}}) == (
-        NatAction("snat", "2001:db8::1"),)
+        NatAction("snat", "2001:db8::1", family="ip6"),)
     assert actions_of({"masquerade": None}) == (NatAction("masquerade"),)
     assert actions_of({"masquerade": {"port": {"range": [1024, 65535]},
                                       "flags": ["fully-random"]}}) == (

@@ -155,6 +155,9 @@ def _apply(sim, pkt: Packet, ctx: MatchContext, rule: Rule, chain: Chain, step, 
             s = step("rule", k.upper(), rule=rule, verdict=k, changes=changes, match=match)
             return (k, s)
         if isinstance(a, NatAction):
+            if not a.applies_to(pkt.family):
+                changes.append(f"{a.kind} {a.family} leaves an IPv{pkt.family} packet alone")
+                continue
             s = step("rule", a.kind.upper() + (f" to {a.target}" if a.target else ""),
                      rule=rule, verdict=a.kind, changes=changes, match=match)
             return ("nat", s, a, rule)

@@ -693,7 +693,9 @@ def _nat_action(kind: str, body: object) -> NatAction:
     for key in ("flags", "type_flags"):
         for f in _flag_list(body[key]) if key in body else ():
             flags.append(NAT_FLAGS.get(f, f))
-    return NatAction(kind, address, ports, tuple(flags))
+    family = body.get("family")
+    return NatAction(kind, address, ports, tuple(flags),
+                     family=family if family in ("ip", "ip6") else None)
 
 
 def _reject(body: object) -> Verdict:

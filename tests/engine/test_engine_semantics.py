@@ -5,7 +5,7 @@ import ipaddress
 
 import pytest
 
-from engine_scenarios import HA, HOST_LAN, filter_table, load, router, seed000_inputs
+from engine_scenarios import HA, HOST_LAN, ROUTER_ADDR, filter_table, load, router, seed000_inputs
 from nflint.engine import Flow, HostIndex, candidate_flows, simulate
 from nflint.engine.conntrack import ConntrackTable
 from nflint.engine.match import ChainIndex, NO, MatchContext, evaluate_rule
@@ -263,7 +263,6 @@ def test_masquerade_out_a_device_the_dumps_do_not_show_is_assumed_not_dropped():
     """Without `ip route`, the way out is a default route through a device nflint cannot see;
     the kernel drops a MASQUERADE only when the device really has no address."""
     from nflint.inputs import InputText
-    from engine_scenarios import ROUTER_ADDR
     masq = ("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
             ":POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n")
     unseen = simulate(router(filter_table() + masq), Flow(LAN, "192.0.2.50", "tcp", dport=80,
@@ -291,3 +290,22 @@ def test_docker_guarded_dnat_targets_are_inferred_for_ipv6_too():
             "[2001:db8:1::2]:80\nCOMMIT\n")
     host, _ = load([InputText("ip6tables.txt", save)])
     assert Topology(host).inferred.get(ip("2001:db8:1::2")) == "br-6a1"
+
+
+def test_inet_dnat_for_one_family_leaves_the_other_alone():
+    """nft_nat_inet_eval: `dnat ip to` in an inet chain does nothing to an IPv6 packet, and
+    the rule goes on; the next rule's `dnat ip6 to` is the one that applies."""
+    nft = ("table inet nat {\n chain pre {\n  type nat hook prerouting priority dstnat; "
+           "policy accept;\n  tcp dport 8080 dnat ip to 198.51.100.9:80\n"
+           "  tcp dport 8080 dnat ip6 to [2001:db8:1::9]:80\n }\n}\n")
+    host = router(nft=nft, addr=ROUTER_ADDR.replace(
+        "    inet 203.0.113.1/24 brd 203.0.113.255 scope global eth1\n",
+        "    inet 203.0.113.1/24 brd 203.0.113.255 scope global eth1\n"
+        "    inet6 2001:db8:ffff::1/64 scope global\n"))
+    v6 = simulate(host, Flow("2001:db8:ffff::77", "2001:db8:ffff::1", "tcp", dport=8080,
+                             in_iface="eth1", exchange=False))
+    dnats = [s for s in v6.request.steps if s.verdict == "dnat"]
+    assert [s.text for s in dnats] == ["DNAT to [2001:db8:1::9]:80"]
+    v4 = simulate(host, Flow("203.0.113.77", "203.0.113.1", "tcp", dport=8080,
+                             in_iface="eth1", exchange=False))
+    assert [s.text for s in v4.request.steps if s.verdict == "dnat"] == ["DNAT to 198.51.100.9:80"]
