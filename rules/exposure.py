@@ -34,13 +34,10 @@ def _all_dropped_in(trace, hook: str) -> bool:
     return all(drop_step(b) is not None and drop_step(b).hook == hook for b in trace.branches)
 
 
-def _forwarded_to(b, family: int) -> bool:
-    """The first packet was DNATed to an address of its own family, never met INPUT, and left
-    toward its target. (An inet table's `dnat ip to` leaves IPv6 packets alone in the kernel;
-    the engine applies it to them, so a target of the other family is no finding.)"""
-    dnats = b.find("rule", verdict="dnat")
-    return (b.fate.kind in ("sent", "delivered-container") and bool(dnats)
-            and all(_target_family(s.rule) in (None, family) for s in dnats)
+def _forwarded_to(b) -> bool:
+    """The first packet was DNATed, never met INPUT, and left toward its target."""
+    return (b.fate.kind in ("sent", "delivered-container")
+            and bool(b.find("rule", verdict="dnat"))
             and not b.find("hook", hook="input", role="request"))
 
 
@@ -197,7 +194,7 @@ class PublishedPortBypassesInputFirewall(LintRule):
                 continue  # the input hook does not restrict this client: nothing is bypassed
             open_ = simulate(up.host, Flow(up.client, up.address, proto, dport=port,
                                            in_iface=up.iface, exchange=False))
-            if not all(_forwarded_to(b, family) for b in open_.branches):
+            if not all(_forwarded_to(b) for b in open_.branches):
                 continue
             seen.add((proto, port))
             yield self._report(family, up, rule, table, proto, port, closed, shut, open_)
