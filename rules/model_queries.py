@@ -9,6 +9,7 @@ import ipaddress
 from typing import Iterator
 
 from nflint.diagnostics import Related
+from nflint.engine.conntrack import parse_nat_target
 from nflint.gcpause import gc_paused
 from nflint.host import Host
 from nflint.ruleset import Chain, Rule, Table
@@ -91,19 +92,8 @@ def nat_rules(host: Host, family: int, hooks: tuple[str, ...] = ("prerouting", "
 
 def nat_address(nat: NatAction) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The first address of a DNAT/SNAT target (`172.18.0.4:80`, `[2001:db8::1]:80`,
-    `10.0.0.1-10.0.0.9`)."""
-    text = (nat.address or "").strip()
-    if not text:
-        return None
-    text = text.split("-", 1)[0]
-    if text.startswith("["):
-        text = text[1:].split("]", 1)[0]
-    elif text.count(":") == 1:
-        text = text.split(":", 1)[0]
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
+    `10.0.0.1-10.0.0.9`), read as the engine reads it."""
+    return parse_nat_target(nat.address)
 
 
 def local_addresses(host: Host) -> set:
