@@ -34,7 +34,6 @@ from nflint.span import WHATIF_SPAN, Span
 from nflint.statements import NotrackAction, Verdict
 from nflint.sysctls import SysctlValue, Sysctls
 
-WHATIF = WHATIF_SPAN
 MAX_PUBLISHED_FLOWS = 96
 MAX_LATERAL_FLOWS = 32
 MAX_STACK = 6
@@ -178,7 +177,7 @@ def _place_senders(host: Host, senders: list[Sender]) -> Host:
             continue
         name = f"<devices behind {s.bridge}>"
         cur = nets.get(name) or DockerNetwork(
-            name, WHATIF, driver="bridge", bridge_name=s.bridge, subnets=(str(s.network),),
+            name, WHATIF_SPAN, driver="bridge", bridge_name=s.bridge, subnets=(str(s.network),),
             gateways=tuple(str(a.ip) for a in topo.addresses(s.bridge)
                            if a.version == s.ip.version))
         nets[name] = dataclasses.replace(cur, containers=cur.containers + (entry,))
@@ -255,7 +254,7 @@ def raw_prerouting(host: Host, nft: bool) -> tuple[Table, Chain] | None:
 def notrack_remedy(host: Host, bridge: str, like: Table) -> Remedy:
     """`-t raw -I PREROUTING 1 -i BRIDGE -j NOTRACK` (or nft's notrack), in `like`'s syntax."""
     nft = nft_syntax(like)
-    rule = Rule((InterfaceMatch("in", (bridge,)),), (NotrackAction(),), WHATIF,
+    rule = Rule((InterfaceMatch("in", (bridge,)),), (NotrackAction(),), WHATIF_SPAN,
                 raw=f"-A PREROUTING -i {bridge} -j NOTRACK")
     found = raw_prerouting(host, nft)
     if found is not None:
@@ -265,9 +264,9 @@ def notrack_remedy(host: Host, bridge: str, like: Table) -> Remedy:
                       (cmd,), with_rule_first(host, table, chain.name, rule))
     backend = "nft" if nft else (like.backend if like.backend.startswith("iptables") else
                                  "iptables-nft")
-    table = Table(backend, "ip", "raw", (Chain("PREROUTING", (rule,), WHATIF,
+    table = Table(backend, "ip", "raw", (Chain("PREROUTING", (rule,), WHATIF_SPAN,
                                                hook="prerouting", priority=-300, type="filter",
-                                               policy="accept"),), WHATIF)
+                                               policy="accept"),), WHATIF_SPAN)
     cmds = nft_raw_chain_commands() if nft else ()
     cmds += (notrack_command(None if nft else like, "PREROUTING", bridge, nft=nft),)
     return Remedy(f"leave frames entering {bridge} untracked", cmds,
@@ -299,7 +298,7 @@ def accept_remedy(host: Host, table: Table, base: Chain, *, in_iface: str, out_i
         matches += [ProtocolMatch((proto,)), PortMatch("dport", ((dport, dport),), proto)]
     cmd = accept_command(table, chain.name, in_iface=in_iface, out_iface=out_iface,
                          daddr=daddr, proto=proto, dport=dport)
-    rule = Rule(tuple(matches), (Verdict("accept"),), WHATIF, raw=cmd)
+    rule = Rule(tuple(matches), (Verdict("accept"),), WHATIF_SPAN, raw=cmd)
     return Remedy(why, (cmd,), with_rule_first(host, table, chain.name, rule))
 
 

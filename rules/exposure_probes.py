@@ -24,7 +24,6 @@ from nflint.span import WHATIF_SPAN
 from . import rule_index
 from .model_queries import known_networks, nat_address, outside_address
 
-WHATIF = WHATIF_SPAN
 WHATIF_UPLINK = "nflint-uplink0"  # an interface name no rule of a real ruleset names
 UPLINK_POOL = ("192.0.2.10/24", "198.51.100.10/24", "203.0.113.10/24")
 UPLINK_POOL6 = ("2001:db8:0:10::10/64", "2001:db8:0:11::10/64", "2001:db8:0:12::10/64")
@@ -129,7 +128,7 @@ def _completed(host: Host, family: int) -> Uplink:
         # sends packets there (moby's test data gives its container fd49:...::1)
         first = net.network_address + (2 if net.network_address + 1 in targets else 1)
         gw = ipaddress.ip_interface(f"{first}/{net.prefixlen}")
-        ifaces.append(Interface(name, WHATIF, kind="bridge", addresses=(gw,)))
+        ifaces.append(Interface(name, WHATIF_SPAN, kind="bridge", addresses=(gw,)))
         notes.append(f"{net} behind {name}")
     taken = known_networks(host)
     pool = UPLINK_POOL if family == 4 else UPLINK_POOL6
@@ -137,7 +136,7 @@ def _completed(host: Host, family: int) -> Uplink:
                if not any(n.version == family and n.prefixlen > 0 and
                           ipaddress.ip_interface(c).network.overlaps(n) for n in taken)),
               ipaddress.ip_interface(pool[0]))
-    ifaces.append(Interface(WHATIF_UPLINK, WHATIF, kind="ether", addresses=(up,)))
+    ifaces.append(Interface(WHATIF_UPLINK, WHATIF_SPAN, kind="ether", addresses=(up,)))
     completed = dataclasses.replace(host, interfaces=tuple(ifaces))
     what = (f"no `ip addr` dump: nflint assumed an uplink {WHATIF_UPLINK} with address {up.ip}"
             + (f" and, from the {' and '.join(dict.fromkeys(b[2] for b in bridges))} rules, "
