@@ -170,7 +170,7 @@ def _nothing_read(texts: list[InputText], sections: list[Section]) -> list[Diagn
     input stays quiet: `iptables-save` prints nothing on a host without tables.)"""
     if any(s.contribution is not None or s.problems for s in sections):
         return []
-    skipped = [s for s in sections if s.format is None and s.skipped]
+    skipped = [s for s in sections if s.format is None]
     if not skipped:
         return []
     first = skipped[0]

@@ -201,7 +201,7 @@ class PublishedPortBypassesInputFirewall(LintRule):
 
     def _report(self, family, up: Uplink, rule, table, proto, port, closed, shut, open_):
         dnat = open_.find("rule", verdict="dnat")[0]
-        target = _dnat_target(dnat)
+        target = dnat.rule.nat.target  # a DNAT step is always a rule's NAT action
         drop = drop_step(shut)
         span, what = chain_span(drop)
         v6 = "IPv6 " if family == 6 else ""
@@ -234,12 +234,6 @@ class PublishedPortBypassesInputFirewall(LintRule):
                     + ", allowing trusted sources with `-s TRUSTED ... -j RETURN` above the DROP"
                       " and keeping a leading RELATED,ESTABLISHED accept", cmds),
             key=(table.backend, table.family, table.name, dnat.chain or "", dnat.rule.raw))
-
-
-def _dnat_target(step) -> str:
-    """Where the DNAT sends the packet, as the message shows it."""
-    nat = step.rule.nat if step.rule is not None else None
-    return nat.target if nat is not None else step.text.split(" to ", 1)[-1]
 
 
 # -- NF302 -------------------------------------------------------------------------------------
