@@ -22,25 +22,19 @@ from lark import Lark, Token
 
 _OUTSIDE_PRINTABLE = re.compile(r"[^\t\x20-\x7e]").search  # odd spaces, newlines, controls
 
-PROTOS = frozenset(("ip6", "ip", "tcp", "udplite", "udp", "sctp", "dccp", "icmpv6", "icmp", "igmp",
-                    "ah", "esp", "comp", "ether", "vlan", "arp", "th", "gre", "hbh", "frag",
-                    "dst", "mh", "srh"))
-METAKEYS = frozenset(("mark", "iifname", "oifname", "iiftype", "oiftype", "iifgroup", "oifgroup",
-                      "iif", "oif", "skuid", "skgid", "rtclassid", "ibrname", "obrname",
-                      "ibriport", "obriport", "ibrpvid", "ibrvproto", "cpu", "cgroup", "sdifname",
-                      "sdif", "pkttype"))
 # after `ct` the grammar also takes these keywords (direction, object, count statement)
 _CT_KEYWORDS = frozenset(("original", "reply", "helper", "timeout", "expectation", "count"))
-KWVALUES = PROTOS | {"snat", "dnat", "masquerade", "redirect"}  # keywords that read as values
-OPS = frozenset(("==", "!=", "<=", ">=", "<", ">", "!"))
-BINOPS = frozenset(("&", "|", "^", "<<", ">>", "and", "or", "xor", "lshift", "rshift"))
-FIBFLAGS = frozenset(("saddr", "daddr", "mark", "iif", "oif"))
-FIBRESULTS = frozenset(("oifname", "oif", "type"))
-VERDICTS = frozenset(("accept", "drop", "continue", "return"))
-NATFLAGS = frozenset(("random", "fully-random", "persistent", "netmap"))
-REJECT_TYPES = frozenset(("icmpx", "icmpv6", "icmp", "tcp"))
 LOG_LEVELS = frozenset(("emerg", "alert", "crit", "err", "warn", "notice", "info", "debug",
                         "audit"))
+
+
+def grammar_words(parser: Lark, rule: str) -> frozenset[str]:
+    """The keywords a grammar rule of one-word alternatives takes (`!metakey: "mark" | ...`):
+    read from the grammar, so the fast path cannot drift from it."""
+    return frozenset(parser.get_terminal(sym.name).pattern.value
+                     for r in parser.rules if r.origin.name == rule
+                     for sym in r.expansion if sym.is_term
+                     and parser.get_terminal(sym.name).pattern.type == "str")
 
 
 class _GiveUp(Exception):
@@ -92,10 +86,21 @@ class FastRules:
         self.setref_word = re.compile(parser.get_terminal("SETREF").pattern.to_regexp()).fullmatch
         self.keywords = frozenset(t.pattern.value for t in parser.terminals
                                   if t.pattern.type == "str")
+        self.protos = grammar_words(parser, "proto")
+        self.metakeys = grammar_words(parser, "metakey")
+        self.ops = grammar_words(parser, "op")
+        self.binops = grammar_words(parser, "binop_sym")
+        self.fibflags = grammar_words(parser, "fibflag")
+        self.fibresults = grammar_words(parser, "fibresult")
+        self.verdicts = grammar_words(parser, "verdict_kw")
+        self.natflags = grammar_words(parser, "natflag")
+        self.reject_types = grammar_words(parser, "rejecttype")
+        self.kwvalues = self.protos | {"snat", "dnat", "masquerade", "redirect"}  # read as values
         t = transformer
         lhs = self._lhs_stmt
-        self.starters = {w: lhs for w in PROTOS | METAKEYS | {"meta", "ct", "fib", "numgen"}}
-        self.starters.update({w: self._verdict for w in VERDICTS})
+        self.starters = {w: lhs for w in
+                         self.protos | self.metakeys | {"meta", "ct", "fib", "numgen"}}
+        self.starters.update({w: self._verdict for w in self.verdicts})
         self.starters.update(jump=self._jump, goto=self._jump, counter=self._counter,
                              comment=self._comment, dnat=self._nat, snat=self._nat,
                              masquerade=self._nat, redirect=self._nat, reject=self._reject,
@@ -147,7 +152,7 @@ class FastRules:
         """A value where the grammar takes ATOM, STRING or a keyword that reads as a value."""
         if w[0] == '"':
             return w[1:-1]
-        if self.atom_word(w) and (w not in self.keywords or w in KWVALUES):
+        if self.atom_word(w) and (w not in self.keywords or w in self.kwvalues):
             return self.atom(w)
         raise _GiveUp
 
@@ -207,12 +212,12 @@ class FastRules:
     def _primary(self, words: list[str], i: int):
         w = words[i]
         t = self.t
-        if w in PROTOS:
+        if w in self.protos:
             field = words[i + 1]
             if field == "option":  # `tcp option ...`
                 raise _GiveUp
             return t.payload([w, self._atom_only(field)]), i + 2
-        if w in METAKEYS:
+        if w in self.metakeys:
             return t.meta([w]), i + 1
         if w == "meta":
             return t.meta([self._atom_only(words[i + 1])]), i + 2
@@ -228,7 +233,7 @@ class FastRules:
                 flags.append(words[i + 1])
                 i += 2
             result = words[i]
-            if result not in FIBRESULTS or not FIBFLAGS.issuperset(flags):
+            if result not in self.fibresults or not self.fibflags.issuperset(flags):
                 raise _GiveUp
             return t.fib([*flags, result]), i + 1
         if w == "numgen":
@@ -247,7 +252,7 @@ class FastRules:
         """A primary expression and its binary operators (`meta mark & 0x4000`)."""
         e, i = self._primary(words, i)
         n = len(words)
-        while i < n and words[i] in BINOPS:
+        while i < n and words[i] in self.binops:
             operand = words[i + 1]
             if operand in self.keywords:  # Lark's lexer may read a keyword there
                 raise _GiveUp
@@ -277,7 +282,7 @@ class FastRules:
         if w == "set":
             value, i = self._set_value(words, i + 1)
             return t.mangle_stmt([left, value]), i
-        if w in OPS:
+        if w in self.ops:
             right, i = self._rhs(words, i + 1)
             return t.match_stmt([left, w, right]), i
         right, i = self._rhs(words, i)
@@ -285,7 +290,7 @@ class FastRules:
 
     def _set_value(self, words: list[str], i: int):
         w = words[i]
-        if w in METAKEYS or w in ("meta", "ct", "fib", "numgen"):
+        if w in self.metakeys or w in ("meta", "ct", "fib", "numgen"):
             return self._expr(words, i)
         if w[0] == '"':
             return w[1:-1], i + 1
@@ -306,7 +311,7 @@ class FastRules:
         comma = w[-1] == ","
         if comma:
             w = w[:-1]
-        if w not in VERDICTS:
+        if w not in self.verdicts:
             raise _GiveUp
         return self.t.verdict([w]), i + 1, comma
 
@@ -384,7 +389,7 @@ class FastRules:
             i += 2
         if i < n and words[i] not in self.starters:
             flags = words[i].split(",")
-            if not NATFLAGS.issuperset(flags):
+            if not self.natflags.issuperset(flags):
                 raise _GiveUp
             items.append(t.nat_flags(flags))
             i += 1
@@ -395,7 +400,7 @@ class FastRules:
         i += 1
         n = len(words)
         if i < n and words[i] == "with":
-            if words[i + 1] not in REJECT_TYPES:
+            if words[i + 1] not in self.reject_types:
                 raise _GiveUp
             items.append(words[i + 1])
             i += 2
